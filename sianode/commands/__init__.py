@@ -1,0 +1,1 @@
+"""CLI command groups, one module per pipeline stage; each defines ``register(app)``."""
