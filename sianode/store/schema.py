@@ -1,0 +1,46 @@
+"""The vocabulary of result documents, shared by the writers (workflows) and the
+readers (analysis, continuum) so neither has to import the other.
+
+Every calculation document has ``kind`` (what ran) and ``labels.role`` (what it is
+for in a campaign). Labels are plain values so they can be indexed and queried.
+
+=============  ==============  ==========================================================
+kind           labels.role     labels (besides ``campaign``)
+=============  ==============  ==========================================================
+``reference``  ``li_metal``    -- (bcc Li; output ``mu_li_eV``, ``lattice_constant_A``)
+``relax``      ``host``        dopant, percent, supercell, n_dopants, arrangement,
+                               arrangement_multiplicity
+``relax``      ``insertion``   the host's labels + site, site_kind, site_multiplicity,
+                               distance_to_dopant_A, host_key
+``relax``      ``hop_end``     the host's labels + hop, end ("start"/"end"), host_key
+``neb``        ``hop``         the host's labels + hop, hop_multiplicity,
+                               distance_to_dopant_A, selection ("near"/"far"/"all"),
+                               host_key, start_key, end_key
+``derived``    ``insertion_energy`` / ``barrier`` -- derived values with ``sources``
+=============  ==============  ==========================================================
+
+Pure silicon is ``dopant = "Si"``, ``percent = 0.0``. Energies are in eV
+(``energy_eV``), lengths in Angstrom, as everywhere inside sianode.
+"""
+
+from __future__ import annotations
+
+# kinds
+SINGLE_POINT = "single_point"
+RELAX = "relax"
+NEB = "neb"
+REFERENCE = "reference"
+DERIVED = "derived"
+KINDS = (SINGLE_POINT, RELAX, NEB, REFERENCE, DERIVED)
+
+# roles
+ROLE_LI_METAL = "li_metal"
+ROLE_HOST = "host"
+ROLE_INSERTION = "insertion"
+ROLE_HOP_END = "hop_end"
+ROLE_HOP = "hop"
+ROLE_INSERTION_ENERGY = "insertion_energy"
+ROLE_BARRIER = "barrier"
+
+#: label value of undoped silicon
+PURE = "Si"
