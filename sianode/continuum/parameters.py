@@ -421,17 +421,18 @@ def parameters_from_store(
 ) -> ContinuumParameters:
     """:func:`parameters_for` with atomistic inputs from the results store when available.
 
-    Uses ``sianode.analysis.atomistic_inputs(db_uri, dopant, percent)`` if the analysis
-    layer provides it; otherwise (not written yet) no atomistic data.
+    For a dopant, uses ``sianode.analysis.atomistic_inputs(db_uri, dopant, percent)`` if
+    the analysis layer provides it; otherwise (not written yet) no atomistic data. Pure Si
+    uses the cited defaults.
     """
     atomistic = None
-    if not _is_pure(dopant) or db_uri is not None:
+    if not _is_pure(dopant):
         try:
             from sianode.analysis import atomistic_inputs  # type: ignore[attr-defined]
         except ImportError:
             logger.info("sianode.analysis.atomistic_inputs not available; using defaults")
         else:
-            atomistic = atomistic_inputs(db_uri, _normalise_dopant(dopant) or "Si", percent)
+            atomistic = atomistic_inputs(db_uri, _normalise_dopant(dopant), percent)
     return parameters_for(dopant, percent, atomistic=atomistic, overrides=overrides)
 
 
