@@ -1,0 +1,298 @@
+"""Named, offline, provenance-recorded ASE calculators.
+
+A calculator is chosen by name (:func:`get_calculator`) and comes back as a
+:class:`CalculatorSpec`: a small, JSON-safe description that can build the ASE calculator
+(:meth:`CalculatorSpec.make`, cached per process), say where its numbers come from
+(:meth:`CalculatorSpec.provenance`) and which part of that defines the numbers
+(:meth:`CalculatorSpec.identity`, used by the store's content hash).
+
+Nothing is downloaded: ML weights are read from the installed wheels only, and a model whose
+weights are not inside the wheel is an :class:`~sianode.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from sianode.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+#: the calculator used when none is named.
+DEFAULT_CALCULATOR = "sevennet"
+
+#: SevenNet model names -> checkpoint path inside the ``sevenn`` wheel
+#: (mirrors ``sevenn.util.pretrained_name_to_path`` and ``sevenn._const``, sevenn 0.13).
+SEVENNET_CHECKPOINTS = {
+    "7net-0": "pretrained_potentials/SevenNet_0__11Jul2024/checkpoint_sevennet_0.pth",
+    "7net-0_11jul2024": "pretrained_potentials/SevenNet_0__11Jul2024/checkpoint_sevennet_0.pth",
+    "7net-0_22may2024": "pretrained_potentials/SevenNet_0__22May2024/checkpoint_sevennet_0.pth",
+    "7net-l3i5": "pretrained_potentials/SevenNet_l3i5/checkpoint_l3i5.pth",
+}
+#: SevenNet models that sevenn knows but that are downloaded on first use (not offline).
+SEVENNET_DOWNLOADED = ("7net-omat", "7net-mf-ompa", "7net-omni", "7net-omni-i8", "7net-omni-i12")
+
+#: CHGNet model names -> checkpoint path inside the ``chgnet`` wheel (chgnet.model.CHGNet.load).
+CHGNET_CHECKPOINTS = {
+    "0.3.0": "pretrained/0.3.0/chgnet_0.3.0_e29f68s314m37.pth.tar",
+    "0.2.0": "pretrained/0.2.0/chgnet_0.2.0_e30f77s348m32.pth.tar",
+}
+
+_SHA_CACHE: dict[tuple[str, int, float], str] = {}
+_CALC_CACHE: dict[str, Any] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def package_dir(package: str) -> Path | None:
+    """Directory of an installed package, found without importing it (None if absent)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def package_version(distribution: str) -> str | None:
+    """Installed version of a distribution, or None when it is not installed."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 hex digest of a file (cached per process by path, size and mtime)."""
+    path = Path(path)
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime)
+    if key not in _SHA_CACHE:
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        _SHA_CACHE[key] = digest.hexdigest()
+    return _SHA_CACHE[key]
+
+
+def resolve_threads(threads: int | None) -> int:
+    """Thread count: ``threads`` if given, else ``$OMP_NUM_THREADS``, else 1."""
+    if threads is None:
+        env = os.environ.get("OMP_NUM_THREADS", "").strip()
+        threads = int(env) if env.isdigit() and int(env) > 0 else 1
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise InputError(f"threads must be a positive integer, got {threads!r}")
+    return threads
+
+
+def set_threads(n: int | None = None) -> int:
+    """Set the intra-op thread count of torch (if torch is imported) and return it.
+
+    With N workers on N cores each worker should use ``set_threads(1)`` so they do not fight.
+    ``n=None`` reads ``$OMP_NUM_THREADS`` (default 1).
+    """
+    n = resolve_threads(n)
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n
+
+
+@dataclass(frozen=True)
+class Backend:
+    """What the registry knows about one calculator name (internal)."""
+
+    name: str
+    what: str
+    package: str  # distribution name whose version is recorded
+    defaults: dict[str, Any]
+    factory: Callable[["CalculatorSpec"], Any]
+    weights: Callable[[dict[str, Any]], Path | None]
+    elements: Callable[["CalculatorSpec"], frozenset[str]]
+    validate: Callable[[dict[str, Any]], None] = lambda p: None
+    uses_torch: bool = False
+    not_physics: bool = False
+
+
+_BACKENDS: dict[str, Backend] = {}
+
+
+def register_backend(backend: Backend) -> None:
+    """Add a calculator name to the registry (used by :mod:`sianode.calculators.backends`)."""
+    _BACKENDS[backend.name] = backend
+
+
+def _backends() -> dict[str, Backend]:
+    if not _BACKENDS:
+        from sianode.calculators import backends  # noqa: F401  (registers on import)
+    return _BACKENDS
+
+
+def available_calculators() -> list[str]:
+    """Names accepted by :func:`get_calculator`, default first."""
+    names = sorted(_backends())
+    names.remove(DEFAULT_CALCULATOR)
+    return [DEFAULT_CALCULATOR, *names]
+
+
+def describe(name: str) -> str:
+    """One line saying what calculator ``name`` is."""
+    return _backend(name).what
+
+
+def _backend(name: str) -> Backend:
+    backends = _backends()
+    if name not in backends:
+        raise InputError(f"unknown calculator {name!r}; allowed: {', '.join(available_calculators())}")
+    return backends[name]
+
+
+@dataclass
+class CalculatorSpec:
+    """A named calculator with its parameters; JSON-safe, builds the ASE calculator on demand.
+
+    Attributes
+    ----------
+    name : str
+        Registry name (``sevennet``, ``chgnet``, ``tersoff``, ...).
+    parameters : dict
+        All parameters, defaults filled in (JSON-safe). They define the numbers.
+    threads : int
+        torch / OpenMP thread count used when the calculator runs (not part of the identity).
+    """
+
+    name: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        backend = _backend(self.name)
+        unknown = sorted(set(self.parameters) - set(backend.defaults))
+        if unknown:
+            allowed = ", ".join(sorted(backend.defaults)) or "none"
+            raise InputError(f"unknown parameter(s) {', '.join(unknown)} for calculator {self.name!r}; "
+                             f"allowed: {allowed}")
+        self.parameters = {**backend.defaults, **self.parameters}
+        try:
+            json.dumps(self.parameters)
+        except TypeError as exc:
+            raise InputError(f"parameters of calculator {self.name!r} must be JSON-safe: {exc}") from None
+        backend.validate(self.parameters)
+        self.threads = resolve_threads(self.threads)
+
+    @property
+    def backend(self) -> Backend:
+        return _backend(self.name)
+
+    @property
+    def weights_path(self) -> Path | None:
+        """The weights / parameter file that defines the numbers (None for built-in formulas)."""
+        return self.backend.weights(self.parameters)
+
+    @property
+    def model(self) -> str:
+        """Model name (the ML model, the potential variant, or the calculator name)."""
+        return str(self.parameters.get("model", self.parameters.get("variant", self.name)))
+
+    def _cache_key(self) -> str:
+        return json.dumps({"name": self.name, "parameters": self.parameters}, sort_keys=True)
+
+    def make(self) -> Any:
+        """The ASE calculator, built once per process for these parameters; threads applied."""
+        key = self._cache_key()
+        with _CACHE_LOCK:
+            calc = _CALC_CACHE.get(key)
+            if calc is None:
+                logger.info("loading calculator %s %s", self.name, self.parameters)
+                if self.backend.uses_torch:
+                    import torch  # noqa: F401  (so set_threads reaches it)
+                set_threads(self.threads)
+                calc = self.backend.factory(self)
+                _CALC_CACHE[key] = calc
+        set_threads(self.threads)
+        return calc
+
+    @property
+    def supported_elements(self) -> frozenset[str]:
+        """Chemical symbols this calculator can compute."""
+        return self.backend.elements(self)
+
+    def check_elements(self, atoms: Any) -> None:
+        """Raise :class:`InputError` naming the first element this calculator does not support."""
+        supported = self.supported_elements
+        for symbol in dict.fromkeys(atoms.get_chemical_symbols()):
+            if symbol not in supported:
+                shown = ", ".join(sorted(supported)) if len(supported) < 20 else f"{len(supported)} elements"
+                raise InputError(f"calculator {self.name!r} does not support element {symbol}; "
+                                 f"it supports: {shown}")
+
+    def identity(self) -> dict[str, Any]:
+        """What defines the numbers: name, model, weights SHA-256 and parameters (no threads/host)."""
+        path = self.weights_path
+        return {
+            "name": self.name,
+            "model": self.model,
+            "weights_sha256": sha256_file(path) if path is not None and path.is_file() else None,
+            "parameters": dict(self.parameters),
+        }
+
+    def provenance(self) -> dict[str, Any]:
+        """Everything needed to say where the numbers came from (JSON-safe)."""
+        backend = self.backend
+        path = self.weights_path
+        present = path is not None and path.is_file()
+        return {
+            "calculator": self.name,
+            "what": backend.what,
+            "package": backend.package,
+            "package_version": package_version(backend.package),
+            "model": self.model,
+            "weights_file": str(path) if path is not None else None,
+            "weights_present": bool(present) if path is not None else None,
+            "weights_sha256": sha256_file(path) if present else None,
+            "parameters": dict(self.parameters),
+            "device": "cpu",
+            "threads": self.threads,
+            "not_physics": backend.not_physics,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"name", "parameters", "threads"}``; inverse of :meth:`from_dict`."""
+        return {"name": self.name, "parameters": dict(self.parameters), "threads": self.threads}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "CalculatorSpec":
+        return cls(name=data["name"], parameters=dict(data.get("parameters", {})),
+                   threads=data.get("threads", 1))
+
+
+def get_calculator(name: str = DEFAULT_CALCULATOR, threads: int | None = None, **parameters: Any) -> CalculatorSpec:
+    """The :class:`CalculatorSpec` for a registry name.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`available_calculators`.
+    threads : int, optional
+        Thread count (default ``$OMP_NUM_THREADS`` or 1).
+    **parameters
+        Calculator parameters; unknown ones are an :class:`InputError`.
+    """
+    if not isinstance(name, str):
+        raise InputError(f"calculator name must be a string, got {name!r}")
+    return CalculatorSpec(name=name, parameters=parameters, threads=resolve_threads(threads))
+
+
+def clear_cache() -> None:
+    """Forget the calculators built in this process (tests use it)."""
+    with _CACHE_LOCK:
+        _CALC_CACHE.clear()
