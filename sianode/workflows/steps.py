@@ -123,7 +123,12 @@ def _run(store: Any, key: str, kind: str, fn: Callable[[], Any], meta: Mapping[s
         finally:
             ran.append(time.perf_counter() - t0)
 
+    campaign = (meta.get("labels") or {}).get("campaign")
+    if campaign is not None:
+        meta = {**meta, "labels": {**meta["labels"], "campaigns": [str(campaign)]}}
     doc = store.get_or_compute(key, wrapped, meta={**meta, "kind": kind})
+    if campaign is not None:
+        doc = tag_campaign(store, doc, str(campaign))
     if stats is not None:
         if ran:
             stats.computed += 1
@@ -136,6 +141,22 @@ def _run(store: Any, key: str, kind: str, fn: Callable[[], Any], meta: Mapping[s
     if doc.get("status") == FAILED:
         log.warning("%s %s failed: %s", kind, key[:12], doc.get("reason"))
     return doc
+
+
+def tag_campaign(store: Any, doc: dict[str, Any], campaign: str) -> dict[str, Any]:
+    """Record that ``campaign`` uses the calculation ``doc`` (``labels.campaigns``, a set).
+
+    ``labels.campaign`` keeps the campaign that first asked for the calculation; a
+    document shared by several campaigns lists them all in ``labels.campaigns``, so
+    ``{"labels.campaigns": name}`` finds every document a campaign uses. Only this tag
+    is ever added to a finished document; its result is never touched.
+    """
+    if campaign in ((doc.get("labels") or {}).get("campaigns") or ()):
+        return doc
+    store.coll.update_one({"_id": doc["_id"]}, {"$addToSet": {"labels.campaigns": campaign}})
+    labels = dict(doc.get("labels") or {})
+    labels["campaigns"] = [*(labels.get("campaigns") or []), campaign]
+    return {**doc, "labels": labels}
 
 
 def relax_parameters(*, fmax: float, steps: int, cell: bool) -> dict[str, Any]:
@@ -208,11 +229,11 @@ def relax_step(
         work = atoms.copy()
         check_distances(work)
         calculator.check_elements(work)
-        result = relax(work, calculator, fmax=fmax, cell=cell, steps=steps)
+        result = relax(work, calculator, fmax=fmax, cell=cell, steps=steps, optimizer=RELAX_OPTIMIZER)
         _check_energy(result, "relaxation")
         if not _get(result, "converged", True):
             final = _get(result, "fmax_eV_A", _get(result, "final_fmax", _get(result, "fmax")))
-            shown = f"{float(final):.3g} eV/A" if final is not None else "unknown"
+            shown = f"{float(final):.4f} eV/A" if final is not None else "unknown"
             raise CalculationFailed(
                 f"relaxation did not converge in {steps} steps: final fmax {shown} > {fmax} eV/A; "
                 "allowed: raise relax.steps or loosen relax.fmax")
@@ -303,11 +324,15 @@ def reference_step(
     def compute() -> Any:
         from sianode.calculators.tasks import bcc_li_reference
 
-        result = bcc_li_reference(calculator, fmax=fmax)
-        mu = _get(result, "mu_li_eV", _get(result, "energy_per_atom_eV"))
-        if mu is not None and not math.isfinite(float(mu)):
+        out = _result_dict(bcc_li_reference(calculator, fmax=fmax))
+        mu = out.get("mu_li_eV", out.get("mu_Li_eV"))
+        if mu is None or not math.isfinite(float(mu)):
             raise CalculationFailed(f"bcc Li reference gave a non-finite energy per atom ({mu})")
-        return result
+        # the names of sianode.store.schema, next to the calculator layer's own
+        out.setdefault("mu_li_eV", float(mu))
+        if "lattice_constant_A" not in out and out.get("a_A") is not None:
+            out["lattice_constant_A"] = float(out["a_A"])
+        return out
 
     meta = {"input": {"structure": None, "parameters": params}, "calculator": calculator.provenance(),
             "labels": {**dict(labels or {}), "role": schema.ROLE_LI_METAL}}
