@@ -1,0 +1,545 @@
+"""Derived quantities from stored calculation documents.
+
+Plain functions over the documents of :mod:`sianode.store.schema`: the insertion
+energy of each Li site class, its Boltzmann average, the barrier and energy profile of
+each NEB hop, the diffusivity that follows from a barrier, and the lattice constant and
+volume change of each relaxed host. Every derived value names the documents it came
+from (``sources``: their keys), never mixes calculators (:class:`~sianode.errors.InputError`
+naming both), and a failed or missing input gives a value of ``None`` with a ``reason``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from sianode.analysis.docs import (
+    K_B_EV_K,
+    calculator_identity,
+    calculator_name,
+    cell_volume_A3,
+    energy_eV,
+    final_structure,
+    identity_token,
+    labels,
+    n_atoms,
+    percent_matches,
+    require_same_calculator,
+    short,
+    why_unusable,
+)
+from sianode.errors import InputError
+from sianode.store import COMPLETED, schema
+
+logger = logging.getLogger(__name__)
+
+#: default attempt frequency of a Li hop, Hz (PHYSICS.md section 4).
+DEFAULT_ATTEMPT_FREQUENCY_HZ = 1e13
+
+
+@dataclass
+class InsertionEnergy:
+    """Insertion energy of Li in one site class, E_ins = E(host+Li) - E(host) - mu_Li.
+
+    Attributes
+    ----------
+    key : str
+        Key of the ``relax``/``insertion`` document (host + Li).
+    e_ins_eV : float or None
+        Insertion energy, eV; None when an input failed or is missing (see ``reason``).
+    reason : str or None
+        Why ``e_ins_eV`` is None.
+    sources : list of str
+        Keys of the documents used: host + Li, host, bcc-Li reference (those found).
+    dopant, percent, site, site_kind, multiplicity, distance_to_dopant_A, campaign
+        Labels of the insertion document (percent in atom %, distance in Angstrom).
+    arrangement_multiplicity : int
+        Multiplicity of the host's dopant arrangement (1 when not labelled).
+    energy_eV : float or None
+        Total energy of host + Li, eV.
+    calculator : str or None
+        Calculator name.
+    """
+
+    key: str
+    e_ins_eV: float | None
+    reason: str | None
+    sources: list[str]
+    dopant: str | None = None
+    percent: float | None = None
+    site: str | None = None
+    site_kind: str | None = None
+    multiplicity: int | None = None
+    distance_to_dopant_A: float | None = None
+    campaign: str | None = None
+    arrangement_multiplicity: int = 1
+    energy_eV: float | None = None
+    calculator: str | None = None
+    calculator_identity: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Barrier:
+    """Migration barrier of one NEB hop (saddle minus start, eV) and its energy profile.
+
+    Attributes
+    ----------
+    key : str
+        Key of the ``neb`` document.
+    barrier_eV : float or None
+        Forward barrier max(E) - E(start), eV; None when the NEB failed (see ``reason``).
+    reverse_barrier_eV : float or None
+        max(E) - E(end), eV.
+    reason : str or None
+        Why ``barrier_eV`` is None.
+    sources : list of str
+        The NEB document's key.
+    energies_eV : list of float
+        Image energies relative to the start image, eV (empty when failed).
+    dopant, percent, hop, multiplicity, distance_to_dopant_A, selection, campaign
+        Labels of the NEB document.
+    """
+
+    key: str
+    barrier_eV: float | None
+    reason: str | None
+    sources: list[str]
+    reverse_barrier_eV: float | None = None
+    energies_eV: list[float] = field(default_factory=list)
+    dopant: str | None = None
+    percent: float | None = None
+    hop: str | None = None
+    multiplicity: int | None = None
+    distance_to_dopant_A: float | None = None
+    selection: str | None = None
+    campaign: str | None = None
+    calculator: str | None = None
+    calculator_identity: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --------------------------------------------------------------- references
+def mu_li_eV(reference: Mapping[str, Any]) -> float | None:
+    """Chemical potential of Li, eV/atom, from a completed bcc-Li ``reference`` document."""
+    if reference.get("status") != COMPLETED:
+        return None
+    out = reference.get("output") or {}
+    for name in ("mu_li_eV", "mu_Li_eV", "energy_per_atom_eV"):
+        if out.get(name) is not None and math.isfinite(float(out[name])):
+            return float(out[name])
+    n = out.get("n_atoms") or (n_atoms(out["structure"]) if isinstance(out.get("structure"), Mapping) else 0)
+    if out.get("energy_eV") is not None and n:
+        return float(out["energy_eV"]) / int(n)
+    return None
+
+
+def li_references(store: Any) -> dict[str, dict[str, Any]]:
+    """The bcc-Li reference document of each calculator identity (completed preferred).
+
+    Returns
+    -------
+    dict
+        :func:`~sianode.analysis.docs.identity_token` -> reference document.
+    """
+    best: dict[str, dict[str, Any]] = {}
+    docs = store.find({"kind": schema.REFERENCE, "labels.role": schema.ROLE_LI_METAL})
+    for doc in sorted(docs, key=lambda d: str(d.get("key"))):
+        token = identity_token(doc)
+        if token not in best or (best[token].get("status") != COMPLETED and doc.get("status") == COMPLETED):
+            best[token] = doc
+    return best
+
+
+# --------------------------------------------------------- insertion energy
+def insertion_energy(
+    inserted: Mapping[str, Any],
+    host: Mapping[str, Any] | None,
+    reference: Mapping[str, Any] | None,
+) -> InsertionEnergy:
+    """E_ins = E(host + Li) - E(host) - mu_Li of one site class.
+
+    Long, Chan, Greeley, Gewirth, J. Phys. Chem. C 115 (2011) 18916; all three energies
+    from the same calculator (PHYSICS.md section 3). Negative: Li prefers the site to
+    Li metal.
+
+    Parameters
+    ----------
+    inserted
+        ``relax`` document of host + Li (``labels.role == "insertion"``).
+    host
+        ``relax`` document of the host (``labels.role == "host"``), None if missing.
+    reference
+        bcc-Li ``reference`` document of the same calculator, None if missing.
+
+    Raises
+    ------
+    InputError
+        The documents come from different calculators.
+    """
+    lab = labels(inserted)
+    require_same_calculator([inserted, host, reference])
+    sources = [d["key"] for d in (inserted, host, reference) if d is not None]
+    reason = (
+        why_unusable(inserted, "host + Li relax")
+        or why_unusable(host, "host relax", lab.get("host_key"))
+        or (
+            f"no bcc-Li reference for calculator {calculator_name(inserted)!r}"
+            if reference is None
+            else why_unusable(reference, "bcc-Li reference")
+        )
+    )
+    e_total = energy_eV(inserted)
+    value = None
+    if reason is None:
+        e_host, mu = energy_eV(host), mu_li_eV(reference)  # type: ignore[arg-type]
+        if e_total is None or e_host is None or mu is None:
+            reason = "an input document has no finite energy in its output"
+        else:
+            value = e_total - e_host - mu
+    return InsertionEnergy(
+        key=inserted["key"],
+        e_ins_eV=value,
+        reason=reason,
+        sources=sources,
+        dopant=lab.get("dopant"),
+        percent=None if lab.get("percent") is None else float(lab["percent"]),
+        site=lab.get("site"),
+        site_kind=lab.get("site_kind"),
+        multiplicity=None if lab.get("site_multiplicity") is None else int(lab["site_multiplicity"]),
+        distance_to_dopant_A=None if lab.get("distance_to_dopant_A") is None else float(lab["distance_to_dopant_A"]),
+        campaign=lab.get("campaign"),
+        arrangement_multiplicity=int(lab.get("arrangement_multiplicity") or 1),
+        energy_eV=e_total,
+        calculator=calculator_name(inserted),
+        calculator_identity=calculator_identity(inserted),
+    )
+
+
+def _filter(
+    role: str,
+    kind: str,
+    dopant: str | None,
+    campaign: str | None,
+) -> dict[str, Any]:
+    query: dict[str, Any] = {"kind": kind, "labels.role": role}
+    if dopant is not None:
+        query["labels.dopant"] = dopant
+    if campaign is not None:
+        query["labels.campaign"] = campaign
+    return query
+
+
+def _select(docs: Iterable[dict[str, Any]], percent: float | None, calculator: str | None) -> list[dict[str, Any]]:
+    return sorted(
+        (
+            d for d in docs
+            if percent_matches(labels(d).get("percent"), percent)
+            and (calculator is None or calculator_name(d) == calculator)
+        ),
+        key=lambda d: (str(labels(d).get("dopant")), float(labels(d).get("percent") or 0.0),
+                       str(labels(d).get("site") or labels(d).get("hop")), str(d.get("key"))),
+    )
+
+
+def insertion_energies(
+    store: Any,
+    *,
+    dopant: str | None = None,
+    percent: float | None = None,
+    campaign: str | None = None,
+    calculator: str | None = None,
+    require_reference: bool = True,
+) -> list[InsertionEnergy]:
+    """Insertion energies of every stored ``insertion`` relax matching the filters.
+
+    Parameters
+    ----------
+    store : ResultStore
+    dopant, percent, campaign, calculator
+        Filters (percent within 1e-3 atom %).
+    require_reference : bool
+        Raise when a calculator has no bcc-Li reference document at all; with False the
+        rows say so in ``reason`` instead.
+
+    Raises
+    ------
+    InputError
+        A calculator lacks the bcc-Li reference (``require_reference``), or a host was
+        computed with another calculator than its host + Li.
+    """
+    inserted = _select(store.find(_filter(schema.ROLE_INSERTION, schema.RELAX, dopant, campaign)), percent, calculator)
+    host_keys = sorted({labels(d).get("host_key") for d in inserted if labels(d).get("host_key")})
+    hosts = {d["key"]: d for d in store.find({"_id": {"$in": host_keys}})} if host_keys else {}
+    references = li_references(store)
+    if require_reference:
+        lacking = sorted({str(calculator_name(d)) for d in inserted if identity_token(d) not in references})
+        if lacking:
+            raise InputError(
+                f"no bcc-Li reference (kind 'reference', role 'li_metal') for calculator {', '.join(lacking)}: "
+                "E_ins needs mu_Li from the same calculator; run the campaign's reference step "
+                f"(`sianode validate --calculator {lacking[0]}` computes it too)"
+            )
+    return [
+        insertion_energy(d, hosts.get(labels(d).get("host_key")), references.get(identity_token(d)))
+        for d in inserted
+    ]
+
+
+def boltzmann_average(energies_eV: Sequence[float], multiplicities: Sequence[float], T_K: float = 300.0) -> float:
+    """Multiplicity-weighted Boltzmann average of site energies, eV.
+
+    E_avg = sum_i g_i E_i exp(-E_i/kT) / sum_i g_i exp(-E_i/kT) (PHYSICS.md section 3),
+    evaluated with energies shifted by their minimum (same value, no overflow).
+
+    Parameters
+    ----------
+    energies_eV : sequence of float, shape (n,)
+        Site-class energies, eV.
+    multiplicities : sequence of float, shape (n,)
+        Degeneracies g_i (> 0).
+    T_K : float
+        Temperature, K (> 0).
+    """
+    e = np.asarray(energies_eV, dtype=float)
+    g = np.asarray(multiplicities, dtype=float)
+    if e.size == 0 or e.shape != g.shape:
+        raise InputError(f"need as many multiplicities as energies (> 0), got {g.size} and {e.size}")
+    if not (T_K > 0 and math.isfinite(T_K)):
+        raise InputError(f"T_K = {T_K!r} is not allowed; it must be a positive temperature in K")
+    if np.any(g <= 0) or not np.all(np.isfinite(e)):
+        raise InputError("multiplicities must be > 0 and energies finite")
+    w = g * np.exp(-(e - e.min()) / (K_B_EV_K * T_K))
+    return float(np.sum(w * e) / np.sum(w))
+
+
+def site_averages(
+    values: Iterable[InsertionEnergy], T_K: float = 300.0, site_kind: str | None = "T"
+) -> list[dict[str, Any]]:
+    """Min, max and Boltzmann average of E_ins per (calculator, dopant, percent).
+
+    Only site classes of ``site_kind`` enter (default ``"T"``: the H site is the saddle of
+    the T -> H -> T hop, not a place Li stays; rows without ``site_kind`` always enter).
+    Weight of a class: ``multiplicity x arrangement_multiplicity``. Failed rows are skipped.
+
+    Returns
+    -------
+    list of dict
+        Keys ``calculator, dopant, percent, n_classes, e_min_eV, e_max_eV, e_avg_eV, T_K,
+        sources`` (insertion document keys).
+    """
+    groups: dict[tuple[Any, ...], list[InsertionEnergy]] = {}
+    for v in values:
+        if v.e_ins_eV is None or (site_kind is not None and v.site_kind not in (None, site_kind)):
+            continue
+        groups.setdefault((v.calculator, v.dopant, round(float(v.percent or 0.0), 6)), []).append(v)
+    rows = []
+    for (calc, dop, pct), vs in sorted(groups.items(), key=lambda kv: tuple(str(x) for x in kv[0])):
+        e = [v.e_ins_eV for v in vs]
+        g = [(v.multiplicity or 1) * v.arrangement_multiplicity for v in vs]
+        rows.append({
+            "calculator": calc, "dopant": dop, "percent": pct, "n_classes": len(vs),
+            "e_min_eV": float(min(e)), "e_max_eV": float(max(e)),  # type: ignore[type-var]
+            "e_avg_eV": boltzmann_average(e, g, T_K), "T_K": float(T_K),  # type: ignore[arg-type]
+            "sources": [v.key for v in vs],
+        })
+    return rows
+
+
+# ---------------------------------------------------------------- barriers
+def profile_energies(doc: Mapping[str, Any], arrays: Mapping[str, np.ndarray] | None = None) -> np.ndarray | None:
+    """Absolute image energies of an NEB document along the path, eV (None if absent)."""
+    out = doc.get("output") or {}
+    for name in ("energies_eV", "energies"):
+        if out.get(name) is not None:
+            return np.asarray(out[name], dtype=float)
+    for name in ("energies_eV", "energies"):
+        if arrays and name in arrays:
+            return np.asarray(arrays[name], dtype=float)
+    return None
+
+
+def barrier_from_profile(energies_eV: Sequence[float]) -> tuple[float, float]:
+    """Forward and reverse barriers of a path, eV: max(E) - E[0] and max(E) - E[-1].
+
+    Parameters
+    ----------
+    energies_eV : sequence of float, shape (n_images + 2,)
+        Image energies including both end points, eV.
+    """
+    e = np.asarray(energies_eV, dtype=float)
+    if e.ndim != 1 or e.size < 2 or not np.all(np.isfinite(e)):
+        raise InputError(f"an energy profile needs >= 2 finite energies, got {e.tolist()!r}")
+    return float(e.max() - e[0]), float(e.max() - e[-1])
+
+
+def barrier(doc: Mapping[str, Any]) -> Barrier:
+    """The :class:`Barrier` of one ``neb`` document (value None with a reason when failed)."""
+    lab = labels(doc)
+    reason = why_unusable(doc, "NEB")
+    energies = None if reason else profile_energies(doc)
+    fwd = rev = None
+    rel: list[float] = []
+    if reason is None:
+        if energies is None or energies.size < 2 or not np.all(np.isfinite(energies)):
+            reason = f"NEB {short(doc.get('key'))} has no finite energy profile in its output"
+        else:
+            fwd, rev = barrier_from_profile(energies)
+            rel = (energies - energies[0]).tolist()
+    mult = lab.get("hop_multiplicity", lab.get("multiplicity"))
+    return Barrier(
+        key=doc["key"], barrier_eV=fwd, reason=reason, sources=[doc["key"]], reverse_barrier_eV=rev,
+        energies_eV=rel, dopant=lab.get("dopant"),
+        percent=None if lab.get("percent") is None else float(lab["percent"]),
+        hop=lab.get("hop"), multiplicity=None if mult is None else int(mult),
+        distance_to_dopant_A=None if lab.get("distance_to_dopant_A") is None else float(lab["distance_to_dopant_A"]),
+        selection=lab.get("selection"), campaign=lab.get("campaign"),
+        calculator=calculator_name(doc), calculator_identity=calculator_identity(doc),
+    )
+
+
+def barriers(
+    store: Any,
+    *,
+    dopant: str | None = None,
+    percent: float | None = None,
+    campaign: str | None = None,
+    calculator: str | None = None,
+) -> list[Barrier]:
+    """Barriers of every stored NEB hop (``kind == "neb"``) matching the filters."""
+    docs = _select(store.find(_filter(schema.ROLE_HOP, schema.NEB, dopant, campaign)), percent, calculator)
+    return [barrier(d) for d in docs]
+
+
+def reaction_coordinate_A(positions_A: np.ndarray, cell_A: np.ndarray | None = None) -> np.ndarray:
+    """Cumulative path length along the images, Angstrom.
+
+    s_k = sum_{j<k} |R_{j+1} - R_j| over the whole configuration (3N-dimensional),
+    displacements taken with the minimum-image convention when a cell is given.
+
+    Parameters
+    ----------
+    positions_A : ndarray, shape (n_images, n_atoms, 3)
+    cell_A : ndarray, shape (3, 3), optional
+    """
+    pos = np.asarray(positions_A, dtype=float)
+    steps = np.diff(pos, axis=0)
+    if cell_A is not None:
+        cell = np.asarray(cell_A, dtype=float).reshape(3, 3)
+        frac = steps @ np.linalg.inv(cell)
+        steps = (frac - np.round(frac)) @ cell
+    lengths = np.sqrt((steps**2).sum(axis=(1, 2)))
+    return np.concatenate([[0.0], np.cumsum(lengths)])
+
+
+def neb_profile(store: Any, doc: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Energy profile of a completed NEB: relative energies and the path coordinate.
+
+    Returns
+    -------
+    dict or None
+        ``key, dopant, percent, hop, selection, calculator, image_index (list of int),
+        reaction_coordinate_A (list, or None when the image positions are not stored),
+        energy_eV (relative to the start image), barrier_eV``; None when the NEB failed.
+    """
+    b = barrier(doc)
+    if b.barrier_eV is None:
+        return None
+    coord = None
+    files = doc.get("files") or {}
+    if "positions_A" in files:
+        pos = store.get_array(files["positions_A"])
+        cell = (((doc.get("output") or {}).get("start_structure")) or {}).get("cell")
+        if pos.ndim == 3 and pos.shape[0] == len(b.energies_eV):
+            coord = reaction_coordinate_A(pos, None if cell is None else np.asarray(cell)).tolist()
+    return {
+        "key": b.key, "dopant": b.dopant, "percent": b.percent, "hop": b.hop, "selection": b.selection,
+        "calculator": b.calculator, "image_index": list(range(len(b.energies_eV))),
+        "reaction_coordinate_A": coord, "energy_eV": b.energies_eV, "barrier_eV": b.barrier_eV,
+    }
+
+
+# ------------------------------------------------------- diffusion, lattice
+def diffusivity_m2_s(
+    barrier_eV: float,
+    a_A: float = 5.431,
+    nu_Hz: float = DEFAULT_ATTEMPT_FREQUENCY_HZ,
+    T_K: float = 300.0,
+) -> float:
+    """Li diffusivity from a hop barrier, m^2/s.
+
+    Harmonic transition-state theory on the diamond T-site lattice (Vineyard, J. Phys.
+    Chem. Solids 3 (1957) 121): D = (1/6) z d^2 nu exp(-E_a/kT), z = 4, d = sqrt(3)/4 a.
+    Delegates to :func:`sianode.continuum.parameters.diffusivity_from_barrier` so the
+    formula lives in one place.
+    """
+    from sianode.continuum.parameters import diffusivity_from_barrier
+
+    return diffusivity_from_barrier(barrier_eV, a_A=a_A, nu_Hz=nu_Hz, T_K=T_K)
+
+
+def lattice_constant_A(doc: Mapping[str, Any]) -> float | None:
+    """Effective cubic lattice constant of a relaxed diamond host, Angstrom.
+
+    a = (8 V / N)^(1/3): the cube whose volume holds 8 atoms at the cell's volume per
+    atom (V: cell volume, N: atoms). None when the document failed or has no structure.
+    """
+    structure = final_structure(doc) if doc.get("status") == COMPLETED else None
+    if structure is None or not n_atoms(structure):
+        return None
+    return float((8.0 * cell_volume_A3(structure) / n_atoms(structure)) ** (1.0 / 3.0))
+
+
+def host_lattices(
+    store: Any,
+    *,
+    dopant: str | None = None,
+    percent: float | None = None,
+    campaign: str | None = None,
+    calculator: str | None = None,
+) -> list[dict[str, Any]]:
+    """Lattice constant of every relaxed host and its volume change against pure Si.
+
+    The pure-Si reference is the pure host relaxed with the same calculator identity
+    (the smallest-key one when several). Volume change per atom:
+    100 (a / a_pure)^3 - 100 %.
+
+    Returns
+    -------
+    list of dict
+        ``key, dopant, percent, supercell, lattice_constant_A, volume_change_percent,
+        reason, sources, calculator``.
+    """
+    docs = _select(store.find(_filter(schema.ROLE_HOST, schema.RELAX, dopant, campaign)), percent, calculator)
+    pure_docs = sorted(store.find({"kind": schema.RELAX, "labels.role": schema.ROLE_HOST,
+                                   "labels.dopant": schema.PURE, "status": COMPLETED}), key=lambda d: d["key"])
+    pure: dict[str, dict[str, Any]] = {}
+    for d in pure_docs:
+        pure.setdefault(identity_token(d), d)
+    rows = []
+    for d in docs:
+        lab = labels(d)
+        a = lattice_constant_A(d)
+        ref = pure.get(identity_token(d))
+        a_ref = lattice_constant_A(ref) if ref is not None else None
+        reason = why_unusable(d, "host relax") or (None if a is not None else "host relax has no final structure")
+        change = None
+        if a is not None and a_ref is not None:
+            change = 100.0 * ((a / a_ref) ** 3 - 1.0)
+        elif reason is None:
+            reason = f"no relaxed pure-Si host for calculator {calculator_name(d)!r} to compare with"
+        rows.append({
+            "key": d["key"], "dopant": lab.get("dopant"), "percent": lab.get("percent"),
+            "supercell": lab.get("supercell"), "lattice_constant_A": a, "volume_change_percent": change,
+            "reason": reason, "sources": [d["key"]] + ([ref["key"]] if ref is not None and change is not None else []),
+            "calculator": calculator_name(d),
+        })
+    return rows

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sianode.analysis import derive
+from sianode.errors import InputError
+
+KB = 8.617333262e-5
+
+
+def _by_site(values):
+    return {(v.dopant, v.site): v for v in values}
+
+
+def test_insertion_energy_by_hand(store, campaign):
+    values = _by_site(derive.insertion_energies(store))
+    # E_ins = E(host+Li) - E(host) - mu_Li
+    assert values[("Si", "T1")].e_ins_eV == pytest.approx(-301.5 - (-300.0) - (-1.90))
+    assert values[("B", "T1")].e_ins_eV == pytest.approx(-301.2 - (-299.0) + 1.90)
+    assert values[("B", "T2")].e_ins_eV == pytest.approx(-0.10)
+    assert values[("P", "T1")].e_ins_eV == pytest.approx(1.00)
+    b1 = values[("B", "T1")]
+    assert b1.sources == [campaign["B_T1"]["key"], campaign["B"]["key"], campaign["ref"]["key"]]
+    assert b1.reason is None and b1.multiplicity == 4 and b1.distance_to_dopant_A == 2.0
+    assert b1.calculator == "fake"
+
+
+def test_failed_document_gives_no_number(store, campaign):
+    p2 = _by_site(derive.insertion_energies(store))[("P", "T2")]
+    assert p2.e_ins_eV is None
+    assert "failed" in p2.reason and "atoms too close" in p2.reason
+
+
+def test_failed_host_gives_no_number(store, build):
+    build.reference(-1.9)
+    host = build.host("S", 1.5625, 0.0, status="failed")
+    build.insertion(host, "T1", -3.0)
+    (row,) = derive.insertion_energies(store)
+    assert row.e_ins_eV is None and "host relax" in row.reason and "relaxation did not converge" in row.reason
+
+
+def test_mixing_calculators_raises(build, make_calc):
+    ref = build.reference(-1.9, calculator=make_calc("sevennet", sha="aa" * 32))
+    host = build.host("B", 1.5625, -299.0, calculator=make_calc("sevennet", sha="aa" * 32))
+    ins = build.insertion(host, "T1", -301.0, calculator=make_calc("chgnet", sha="bb" * 32))
+    with pytest.raises(InputError, match="refusing to mix calculators") as err:
+        derive.insertion_energy(ins, host, ref)
+    assert "sevennet" in str(err.value) and "chgnet" in str(err.value)
+
+
+def test_same_name_other_weights_is_another_calculator(build, make_calc):
+    ref = build.reference(-1.9, calculator=make_calc("sevennet", sha="aa" * 32))
+    host = build.host("B", 1.5625, -299.0, calculator=make_calc("sevennet", sha="aa" * 32))
+    ins = build.insertion(host, "T1", -301.0, calculator=make_calc("sevennet", sha="cc" * 32))
+    with pytest.raises(InputError, match="weights"):
+        derive.insertion_energy(ins, host, ref)
+
+
+def test_missing_reference_names_calculator(store, build, make_calc):
+    host = build.host("B", 1.5625, -299.0, calculator=make_calc("chgnet"))
+    build.insertion(host, "T1", -301.0)
+    build.reference(-1.9, calculator=make_calc("sevennet"))
+    with pytest.raises(InputError, match="no bcc-Li reference .* calculator chgnet"):
+        derive.insertion_energies(store)
+    (row,) = derive.insertion_energies(store, require_reference=False)
+    assert row.e_ins_eV is None and "chgnet" in row.reason
+
+
+def test_boltzmann_average_two_classes_300K():
+    e, g, T = [-0.30, -0.10], [4, 12], 300.0
+    w = [gi * math.exp(-ei / (KB * T)) for ei, gi in zip(e, g)]
+    expected = sum(wi * ei for wi, ei in zip(w, e)) / sum(w)
+    assert derive.boltzmann_average(e, g, T) == pytest.approx(expected, rel=1e-12)
+    # high T: the multiplicity-weighted mean; low T: the lowest class
+    assert derive.boltzmann_average(e, g, 1e7) == pytest.approx((4 * -0.30 + 12 * -0.10) / 16, abs=1e-4)
+    assert derive.boltzmann_average(e, g, 1.0) == pytest.approx(-0.30)
+    with pytest.raises(InputError):
+        derive.boltzmann_average([0.1], [1, 2])
+
+
+def test_site_averages(store, campaign):
+    rows = {r["dopant"]: r for r in derive.site_averages(derive.insertion_energies(store), T_K=300.0)}
+    b = rows["B"]
+    assert (b["e_min_eV"], b["e_max_eV"], b["n_classes"]) == (pytest.approx(-0.30), pytest.approx(-0.10), 2)
+    assert b["e_avg_eV"] == pytest.approx(derive.boltzmann_average([-0.30, -0.10], [4, 12], 300.0))
+    assert rows["P"]["n_classes"] == 1  # the failed class does not contribute
+    assert rows["P"]["e_avg_eV"] == pytest.approx(1.00)
+
+
+def test_barrier_from_profile():
+    fwd, rev = derive.barrier_from_profile([-10.0, -9.8, -9.5, -9.7, -9.9])
+    assert fwd == pytest.approx(0.5) and rev == pytest.approx(0.4)
+    with pytest.raises(InputError):
+        derive.barrier_from_profile([1.0])
+
+
+def test_barriers_from_store(store, campaign):
+    rows = {(b.dopant, b.hop): b for b in derive.barriers(store)}
+    assert rows[("Si", "TT1")].barrier_eV == pytest.approx(0.6)
+    near = rows[("B", "TT1")]
+    assert near.barrier_eV == pytest.approx(0.5) and near.reverse_barrier_eV == pytest.approx(0.4)
+    assert near.energies_eV == pytest.approx([0.0, 0.2, 0.5, 0.3, 0.1])
+    assert near.sources == [campaign["B_near"]["key"]] and near.selection == "near"
+    failed = rows[("P", "TT1")]
+    assert failed.barrier_eV is None and "not_converged" in failed.reason
+    assert [b.dopant for b in derive.barriers(store, dopant="B", percent=1.5626)] == ["B", "B"]
+
+
+def test_reaction_coordinate_and_profile(store, build):
+    host = build.host("Si", 0.0, -300.0)
+    pos = np.zeros((3, 2, 3))
+    pos[1, 0] = [1.0, 0.0, 0.0]
+    pos[2, 0] = [2.0, 0.0, 0.0]
+    pos[2, 1] = [0.0, 0.0, 9.0]  # crosses the periodic boundary of a 10 A cell: 1 A
+    cell = np.eye(3) * 10.0
+    assert derive.reaction_coordinate_A(pos, cell) == pytest.approx([0.0, 1.0, 1.0 + math.sqrt(2.0)])
+    doc = build.neb(host, "TT1", [0.0, 0.5, 0.1], positions=pos)
+    doc["output"]["start_structure"]["cell"] = cell.tolist()
+    prof = derive.neb_profile(store, doc)
+    assert prof["reaction_coordinate_A"] == pytest.approx([0.0, 1.0, 1.0 + math.sqrt(2.0)])
+    assert prof["energy_eV"] == pytest.approx([0.0, 0.5, 0.1]) and prof["barrier_eV"] == pytest.approx(0.5)
+
+
+def test_diffusivity_from_barrier_matches_formula():
+    a, nu, T, ea = 5.431, 1e13, 300.0, 0.6
+    d = math.sqrt(3.0) / 4.0 * a * 1e-10
+    expected = 4 * d**2 * nu / 6.0 * math.exp(-ea / (KB * T))
+    assert derive.diffusivity_m2_s(ea, a_A=a, nu_Hz=nu, T_K=T) == pytest.approx(expected, rel=1e-12)
+    # the prefactor quoted in PHYSICS.md: 3.7e-3 cm^2/s at a = 5.43 A
+    assert derive.diffusivity_m2_s(0.0, a_A=5.43) * 1e4 == pytest.approx(3.7e-3, rel=0.01)
+
+
+def test_host_lattices(store, campaign):
+    rows = {r["dopant"]: r for r in derive.host_lattices(store)}
+    assert rows["Si"]["lattice_constant_A"] == pytest.approx(5.431)
+    assert rows["B"]["lattice_constant_A"] == pytest.approx(5.41)
+    assert rows["B"]["volume_change_percent"] == pytest.approx(100 * ((5.41 / 5.431) ** 3 - 1))
+    assert rows["P"]["volume_change_percent"] > 0
+    assert rows["B"]["sources"] == [campaign["B"]["key"], campaign["pure"]["key"]]
