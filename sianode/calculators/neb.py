@@ -84,6 +84,8 @@ def neb(
     -------
     NEBResult
         ``status`` 'ok' | 'not_converged' | 'maximum_at_endpoint'; ``barrier_eV`` only when 'ok'.
+        'maximum_at_endpoint' (the highest image is an end point, converged or not) takes
+        precedence over 'not_converged'.
     """
     from ase.mep import NEB
 
@@ -119,7 +121,9 @@ def neb(
             opt = opt_cls(band, logfile=None)
             opt.run(fmax=preconverge_fmax, steps=steps)
             used = opt.nsteps
-        band.climb = bool(climb)
+        # no climbing towards an end point: a downhill band would never converge
+        top = int(np.argmax([image.get_potential_energy() for image in images]))
+        band.climb = bool(climb) and 0 < top < len(images) - 1
         opt = opt_cls(band, logfile=None)
         converged = bool(opt.run(fmax=fmax, steps=max(steps - used, 0)))
         used += opt.nsteps
@@ -131,10 +135,10 @@ def neb(
     positions = np.array([image.get_positions() for image in images])
     fmax_now = float(np.sqrt((band.get_forces() ** 2).sum(axis=1).max()))
     imax = int(np.argmax(energies))
-    if not converged:
-        status = "not_converged"
-    elif imax in (0, len(images) - 1):
+    if imax in (0, len(images) - 1):
         status = "maximum_at_endpoint"
+    elif not converged:
+        status = "not_converged"
     else:
         status = "ok"
     barrier = float(energies[imax] - energies[0]) if status == "ok" else None
@@ -149,7 +153,7 @@ def neb(
         converged=converged, steps=used, n_force_calls=n_calls, n_images=n_images, fmax_eV_A=fmax_now,
         fmax_target_eV_A=float(fmax), reaction_energy_eV=float(energies[-1] - energies[0]), wall_s=wall,
         calculator=provenance,
-        settings={"climb": bool(climb), "preconverge_fmax_eV_A": float(preconverge_fmax), "optimizer": optimizer,
+        settings={"climb": bool(climb), "climbed": bool(band.climb), "preconverge_fmax_eV_A": float(preconverge_fmax), "optimizer": optimizer,
                   "interpolation": interpolation, "method": method, "k_eV_A2": float(k), "max_steps": steps},
         arrays={"positions_A": positions, "energies_eV": energies},
     )
