@@ -40,8 +40,11 @@ log = logging.getLogger(__name__)
 
 #: an enumeration is exact when k <= 3 and N <= 512, or C(N, k) <= this
 MAX_EXACT = 2_000_000
-#: sets canonicalised per numpy batch (memory ~ batch x k x |Stab| x k ints)
-_BATCH = 4096
+#: combinations generated per batch
+_BATCH = 8192
+#: ints per numpy batch when canonicalising (|Stab| x k x k per set)
+_BUDGET = 2_000_000
+_BIG = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)
@@ -133,34 +136,43 @@ class _Canonicaliser:
     def canonical(self, sets: np.ndarray, j: int) -> np.ndarray:
         """Canonical forms ``(M, k)`` of sets ``(M, k)`` whose lowest orbit rank is ``j``."""
         m, k = sets.shape
-        big = np.iinfo(np.int64).max
         stab = self.stab(j)
-        images = []
-        for i in range(k):
-            s = sets[:, i]
-            moved = self.group.apply(self.to_rep_t[s][:, None], self.to_rep_r[s][:, None], sets)  # (M, k)
-            img = stab[:, moved]  # (|Stab|, M, k)
-            img = np.where((self.rank[s] == j)[None, :, None], img, big)
-            images.append(img)
-        allimg = np.sort(np.concatenate(images, axis=0).transpose(1, 0, 2), axis=2)  # (M, k|Stab|, k)
-        return _lexmin_rows(allimg)
+        step = max(1, _BUDGET // (len(stab) * k * k))
+        out = []
+        for lo in range(0, m, step):
+            sub = sets[lo : lo + step]
+            s = sub[:, :, None]  # the element sent to the representative
+            moved = self.group.apply(self.to_rep_t[s], self.to_rep_r[s], sub[:, None, :])  # (M, k, k)
+            img = np.sort(stab[:, moved], axis=3)  # (|Stab|, M, k, k)
+            img = np.where((self.rank[sub] == j)[None, :, :, None], img, _BIG)
+            img = img.transpose(1, 0, 2, 3).reshape(len(sub), -1, k)  # (M, |Stab| k, k)
+            out.append(_lexmin_rows(img))
+        return np.concatenate(out)
 
     def orbit_size(self, dset: np.ndarray) -> int:
-        """Exact orbit size ``|G| / |Stab(S)|`` of one set (``g`` fixes S iff ``g S`` lies in S)."""
+        """Exact orbit size ``|G| / |Stab(S)|`` of one set.
+
+        ``g`` fixes ``S`` iff every ``g(s)`` lies in ``S``; candidate elements are filtered
+        one site at a time (most fail on the first).
+        """
         inside = np.zeros(self.group.n_points, dtype=bool)
         inside[dset] = True
-        img = self.group.translations[:, self.group.cosets[:, dset]]  # (|T|, |R|, k)
-        fixed = int(np.sum(np.all(inside[img], axis=2)))
-        return self.group.order // fixed
+        t_idx, r_idx = np.meshgrid(
+            np.arange(len(self.group.translations)), np.arange(len(self.group.cosets)), indexing="ij"
+        )
+        t_idx, r_idx = t_idx.ravel(), r_idx.ravel()
+        for s in dset:
+            keep = inside[self.group.translations[t_idx, self.group.cosets[r_idx, s]]]
+            t_idx, r_idx = t_idx[keep], r_idx[keep]
+        return self.group.order // len(t_idx)
 
 
 def _lexmin_rows(a: np.ndarray) -> np.ndarray:
     """Lexicographically smallest row along axis 1 of ``a`` (M, R, k) -> (M, k)."""
     m, r, k = a.shape
     alive = np.ones((m, r), dtype=bool)
-    big = np.iinfo(np.int64).max
     for c in range(k):
-        col = np.where(alive, a[:, :, c], big)
+        col = np.where(alive, a[:, :, c], _BIG)
         alive &= col == col.min(axis=1, keepdims=True)
     pick = np.argmax(alive, axis=1)
     return a[np.arange(m), pick]
@@ -284,8 +296,7 @@ def _sample(canon: _Canonicaliser, k: int, n_samples: int, seed: int) -> tuple[n
     forms = []
     for j in np.unique(lowest):
         sub = sets[lowest == j]
-        step = max(1, _BATCH // max(1, k * k))
-        forms.extend(canon.canonical(sub[i : i + step], int(j)) for i in range(0, len(sub), step))
+        forms.append(canon.canonical(sub, int(j)))
     uniq = np.unique(np.concatenate(forms), axis=0)
     mults = np.array([canon.orbit_size(f) for f in uniq], dtype=np.int64)
     return uniq, mults
@@ -294,10 +305,13 @@ def _sample(canon: _Canonicaliser, k: int, n_samples: int, seed: int) -> tuple[n
 def _order_classes(atoms: Any, reps: np.ndarray, mults: np.ndarray) -> list[ArrangementClass]:
     k = reps.shape[1]
     if k >= 2:
+        used = np.unique(reps)
+        where = np.searchsorted(used, reps)
+        pos = atoms.get_positions()[used]
+        vec = (pos[None, :, :] - pos[:, None, :]).reshape(-1, 3)
+        dmat = mic_lengths(vec, atoms.cell[:]).reshape(len(used), len(used))
         i, j = np.triu_indices(k, 1)
-        pos = atoms.get_positions()
-        vec = pos[reps[:, j]] - pos[reps[:, i]]
-        d = mic_lengths(vec.reshape(-1, 3), atoms.cell[:]).reshape(len(reps), -1)
+        d = dmat[where[:, i], where[:, j]]
         dmin, dsum = d.min(axis=1), d.sum(axis=1)
     else:
         dmin = dsum = np.zeros(len(reps))

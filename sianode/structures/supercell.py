@@ -301,7 +301,7 @@ def doped_supercell(
     if k_total >= n_sites:
         raise InputError(f"{k_total} dopants not allowed in {n_sites} Si sites: need fewer dopants than sites")
     if arrangement is None:
-        idx = enumerate_arrangements(atoms, k_total, seed=seed)[0].dopant_indices
+        idx = enumerate_arrangements(atoms, k_total, seed=seed, n_samples=200)[0].dopant_indices
     elif isinstance(arrangement, ArrangementClass):
         idx = arrangement.dopant_indices
     else:

@@ -46,6 +46,8 @@ def mic_vectors(vec: np.ndarray, cell: np.ndarray) -> np.ndarray:
     cell = np.asarray(cell, dtype=float)
     frac = np.linalg.solve(cell.T, vec.T).T
     frac -= np.round(frac)
+    if np.allclose(cell, np.diag(np.diag(cell))):  # orthorhombic: wrapping is exact
+        return frac @ cell
     shifts = np.array(np.meshgrid([-1, 0, 1], [-1, 0, 1], [-1, 0, 1], indexing="ij")).reshape(3, -1).T
     cand = (frac[:, None, :] + shifts[None, :, :]) @ cell  # (M, 27, 3)
     best = np.argmin(np.einsum("mij,mij->mi", cand, cand), axis=1)
