@@ -159,6 +159,20 @@ def li_references(store: Any) -> dict[str, dict[str, Any]]:
     return best
 
 
+def check_references(inserted: Iterable[Mapping[str, Any]], references: Mapping[str, Any]) -> None:
+    """Raise :class:`InputError` naming each calculator of ``inserted`` without a bcc-Li reference.
+
+    ``references`` is :func:`li_references` of the store.
+    """
+    lacking = sorted({str(calculator_name(d)) for d in inserted if identity_token(d) not in references})
+    if lacking:
+        raise InputError(
+            f"no bcc-Li reference (kind 'reference', role 'li_metal') for calculator {', '.join(lacking)}: "
+            "E_ins needs mu_Li from the same calculator; run the campaign's reference step "
+            f"(`sianode validate --calculator {lacking[0]}` computes it too)"
+        )
+
+
 # --------------------------------------------------------- insertion energy
 def insertion_energy(
     inserted: Mapping[str, Any],
@@ -234,8 +248,14 @@ def _filter(
     if dopant is not None:
         query["labels.dopant"] = dopant
     if campaign is not None:
-        query["labels.campaign"] = campaign
+        query.update(campaign_filter(campaign))
     return query
+
+
+def campaign_filter(campaign: str) -> dict[str, Any]:
+    """MongoDB filter of the documents a campaign used: first asked for them
+    (``labels.campaign``) or shared them (``labels.campaigns``, set by the workflow steps)."""
+    return {"$or": [{"labels.campaign": campaign}, {"labels.campaigns": campaign}]}
 
 
 def _select(docs: Iterable[dict[str, Any]], percent: float | None, calculator: str | None) -> list[dict[str, Any]]:
@@ -281,13 +301,7 @@ def insertion_energies(
     hosts = {d["key"]: d for d in store.find({"_id": {"$in": host_keys}})} if host_keys else {}
     references = li_references(store)
     if require_reference:
-        lacking = sorted({str(calculator_name(d)) for d in inserted if identity_token(d) not in references})
-        if lacking:
-            raise InputError(
-                f"no bcc-Li reference (kind 'reference', role 'li_metal') for calculator {', '.join(lacking)}: "
-                "E_ins needs mu_Li from the same calculator; run the campaign's reference step "
-                f"(`sianode validate --calculator {lacking[0]}` computes it too)"
-            )
+        check_references(inserted, references)
     return [
         insertion_energy(d, hosts.get(labels(d).get("host_key")), references.get(identity_token(d)))
         for d in inserted

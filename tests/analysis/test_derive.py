@@ -140,3 +140,12 @@ def test_host_lattices(store, campaign):
     assert rows["B"]["volume_change_percent"] == pytest.approx(100 * ((5.41 / 5.431) ** 3 - 1))
     assert rows["P"]["volume_change_percent"] > 0
     assert rows["B"]["sources"] == [campaign["B"]["key"], campaign["pure"]["key"]]
+
+
+def test_campaign_filter_sees_shared_documents(store, build):
+    build.reference(-1.9)
+    host = build.host("Si", 0.0, -300.0, campaign="first")
+    store.coll.update_one({"_id": host["key"]}, {"$set": {"labels.campaigns": ["first", "second"]}})
+    ins = build.insertion(store.get(host["key"]), "T1", -301.0)
+    assert [v.key for v in derive.insertion_energies(store, campaign="second")] == [ins["key"]]
+    assert derive.insertion_energies(store, campaign="third") == []

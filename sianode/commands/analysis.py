@@ -1,0 +1,155 @@
+"""``sianode query``, ``sianode plot ...`` and ``sianode validate``: results from the database.
+
+Thin wrappers: parse, call :mod:`sianode.analysis`, format.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import typer
+
+plot_app = typer.Typer(
+    help="Remake the paper figures from the database alone (PNG or PDF by the file extension).",
+    no_args_is_help=True,
+)
+
+
+@contextmanager
+def _store(ctx: typer.Context) -> Iterator[Any]:
+    """The configured store, its client closed afterwards."""
+    from sianode.store import open_store
+
+    store = open_store(ctx.obj.db if ctx.obj is not None else None)
+    try:
+        yield store
+    finally:
+        store.db.client.close()
+
+
+def query(
+    ctx: typer.Context,
+    dopant: Optional[str] = typer.Option(None, "--dopant", help="B, P, S, Ge, or Si/pure."),
+    percent: Optional[float] = typer.Option(None, "--percent", help="Dopant atom % (matched within 1e-3)."),
+    kind: Optional[str] = typer.Option(
+        None, "--kind", help="insertion | barrier | relax | neb | reference | host (default: every calculation)."
+    ),
+    calculator: Optional[str] = typer.Option(None, "--calculator", help="Calculator name, e.g. sevennet."),
+    status: Optional[str] = typer.Option(None, "--status", help="completed | failed | running."),
+    campaign: Optional[str] = typer.Option(None, "--campaign", help="Campaign name."),
+    fmt: str = typer.Option("table", "--format", help="table | json | csv."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to FILE instead of stdout."),
+) -> None:
+    """Stored results, one row per calculation, with E_ins and barriers derived on the fly."""
+    from sianode.analysis.query import FORMATS, format_results, results, rich_table
+    from sianode.errors import InputError
+
+    if fmt not in FORMATS:
+        raise InputError(f"format {fmt!r} is not allowed; choose one of {', '.join(FORMATS)}")
+    with _store(ctx) as store:
+        df = results(store, dopant=dopant, percent=percent, kind=kind, calculator=calculator,
+                     status=status, campaign=campaign)
+    if output is not None:
+        output.write_text(format_results(df, fmt))
+        if not (ctx.obj is not None and ctx.obj.quiet):
+            typer.echo(f"wrote {len(df)} row(s) to {output}", err=True)
+    elif fmt == "table":
+        from rich.console import Console
+
+        Console().print(rich_table(df))
+    else:
+        typer.echo(format_results(df, fmt), nl=False)
+
+
+def _plot(ctx: typer.Context, what: str, output: Path, **filters) -> None:
+    from sianode.analysis.plots import plot_from_store
+
+    with _store(ctx) as store:
+        plot_from_store(store, what, output, **filters)
+    if not (ctx.obj is not None and ctx.obj.quiet):
+        typer.echo(f"wrote {output}", err=True)
+
+
+_OUTPUT = typer.Option(..., "-o", "--output", help="Figure file: .png or .pdf.")
+_CALC = typer.Option(None, "--calculator", help="Calculator name (default: the one in the database; "
+                     "several present is an error).")
+_CAMPAIGN = typer.Option(None, "--campaign", help="Campaign name.")
+
+
+@plot_app.command("insertion")
+def plot_insertion(
+    ctx: typer.Context,
+    output: Path = _OUTPUT,
+    calculator: Optional[str] = _CALC,
+    campaign: Optional[str] = _CAMPAIGN,
+    temperature: float = typer.Option(300.0, "--temperature", help="Temperature of the Boltzmann average, K."),
+) -> None:
+    """E_ins vs dopant atom %: spread over T-site classes, Boltzmann average, pure Si line."""
+    _plot(ctx, "insertion", output, calculator=calculator, campaign=campaign, T_K=temperature)
+
+
+@plot_app.command("neb")
+def plot_neb(
+    ctx: typer.Context,
+    output: Path = _OUTPUT,
+    calculator: Optional[str] = _CALC,
+    campaign: Optional[str] = _CAMPAIGN,
+    dopant: Optional[str] = typer.Option(None, "--dopant", help="Only this dopant (and pure Si)."),
+) -> None:
+    """NEB energy profiles (energy relative to the start image) per dopant."""
+    _plot(ctx, "neb", output, calculator=calculator, campaign=campaign, dopant=dopant)
+
+
+@plot_app.command("barriers")
+def plot_barriers(
+    ctx: typer.Context,
+    output: Path = _OUTPUT,
+    calculator: Optional[str] = _CALC,
+    campaign: Optional[str] = _CAMPAIGN,
+) -> None:
+    """Migration barrier vs dopant atom % (near hop and the spread over hops)."""
+    _plot(ctx, "barriers", output, calculator=calculator, campaign=campaign)
+
+
+@plot_app.command("critical-size")
+def plot_critical_size(
+    ctx: typer.Context,
+    output: Path = _OUTPUT,
+    calculator: Optional[str] = _CALC,
+    c_rate: float = typer.Option(1.0, "--c-rate", help="Galvanostatic C-rate."),
+) -> None:
+    """Critical particle size per dopant/percent from the stored barriers (continuum model)."""
+    _plot(ctx, "critical-size", output, calculator=calculator, c_rate=c_rate)
+
+
+def validate(
+    ctx: typer.Context,
+    calculator: Optional[str] = typer.Option(None, "--calculator", help="Calculator to validate (default sevennet)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list of checks."),
+    quick: bool = typer.Option(False, "--quick", help="Skip the 216-site supercell convergence check."),
+) -> None:
+    """Compare the calculator with literature values; exit 1 when a check fails."""
+    import json
+
+    from sianode.analysis.validate import exit_code, render_report, run_validation
+
+    with _store(ctx) as store:
+        checks = run_validation(store, calculator=calculator, quick=quick,
+                                progress=not (as_json or (ctx.obj is not None and ctx.obj.quiet)))
+    if as_json:
+        typer.echo(json.dumps([c.as_dict() for c in checks], indent=1))
+    else:
+        from rich.console import Console
+
+        Console().print(render_report(checks))
+    code = exit_code(checks)
+    if code:
+        raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("query")(query)
+    app.command("validate")(validate)
+    app.add_typer(plot_app, name="plot")
