@@ -35,6 +35,7 @@ _EXPORTS = {
     "insert_li": "hops",
     "hop_endpoints": "hops",
     "select_hops": "hops",
+    "write_structures": "writer",
     "atoms_to_dict": "serialize",
     "atoms_from_dict": "serialize",
     "as_ase": "serialize",

@@ -65,9 +65,9 @@ class HopClass:
         return {
             "label": self.label,
             "multiplicity": self.multiplicity,
-            "start": [float(x) for x in self.start],
-            "saddle": [float(x) for x in self.saddle],
-            "end": [float(x) for x in self.end],
+            "start": [round(float(x), 10) for x in self.start],
+            "saddle": [round(float(x), 10) for x in self.saddle],
+            "end": [round(float(x), 10) for x in self.end],
             "distance_to_dopant": self.distance_to_dopant,
             "start_site_label": self.start_site_label,
             "end_site_label": self.end_site_label,

@@ -87,8 +87,8 @@ class SiteClass:
             "label": self.label,
             "kind": self.kind,
             "multiplicity": self.multiplicity,
-            "frac": [float(x) for x in self.frac],
-            "cart": [float(x) for x in self.cart],
+            "frac": [round(float(x), 10) for x in self.frac],
+            "cart": [round(float(x), 10) for x in self.cart],
             "distance_to_dopant": self.distance_to_dopant,
         }
         if members:

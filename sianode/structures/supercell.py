@@ -255,8 +255,8 @@ def doped_supercell(
         Lattice constant, Angstrom.
     arrangement
         ``None``: class 0 of :func:`~sianode.structures.arrangements.enumerate_arrangements`
-        (the most compact class; a seeded sample when enumeration is too big); an
-        :class:`ArrangementClass`; or a sequence of site indices.
+        (the most compact class; a seeded sample when enumeration is too big); an int
+        class id of that list; an :class:`ArrangementClass`; or a sequence of site indices.
         With mixed dopants the species fill the chosen sites in mapping order.
     host
         A user structure (ASE/pymatgen) to dope instead of a pure supercell; dopants go
@@ -300,8 +300,12 @@ def doped_supercell(
     k_total = sum(counts.values())
     if k_total >= n_sites:
         raise InputError(f"{k_total} dopants not allowed in {n_sites} Si sites: need fewer dopants than sites")
-    if arrangement is None:
-        idx = enumerate_arrangements(atoms, k_total, seed=seed, n_samples=200)[0].dopant_indices
+    if arrangement is None or isinstance(arrangement, (int, np.integer)):
+        classes = enumerate_arrangements(atoms, k_total, seed=seed, n_samples=200)
+        cid = 0 if arrangement is None else int(arrangement)
+        if not 0 <= cid < len(classes):
+            raise InputError(f"arrangement={arrangement} not allowed: class ids are 0..{len(classes) - 1}")
+        idx = classes[cid].dopant_indices
     elif isinstance(arrangement, ArrangementClass):
         idx = arrangement.dopant_indices
     else:
