@@ -95,7 +95,7 @@ def arrangements(
     """Symmetry-distinct arrangements of the dopants on the Si sites."""
     from sianode.structures import enumerate_arrangements, pure_supercell
 
-    if count is None and percent is None:
+    if count is None and percent is None and (dopant is None or ":" not in dopant):
         raise InputError("give --count (number of dopants) or --percent (0 < p < 50)")
     if dopant is not None:
         dop = parse_dopant(dopant)

@@ -206,12 +206,13 @@ def _positive(shift: np.ndarray) -> np.ndarray:
 def analyse_sites(atoms: Any, dopant_indices: Sequence[int] | None = None, symprec: float = 1e-3) -> SiteAnalysis:
     """Find T and H sites and the doped cell's symmetry acting on them (internal)."""
     from sianode.structures.serialize import as_ase
-    from sianode.structures.supercell import DopedCell
+    from sianode.structures.supercell import DopedCell, check_structure
 
     if isinstance(atoms, DopedCell):
         dopant_indices = atoms.dopant_indices if dopant_indices is None else dopant_indices
         atoms = atoms.atoms
     atoms = as_ase(atoms)
+    check_structure(atoms)
     symbols = np.array(atoms.get_chemical_symbols())
     if dopant_indices is None:
         dopants = np.flatnonzero(symbols != "Si")
@@ -254,7 +255,9 @@ def analyse_sites(atoms: Any, dopant_indices: Sequence[int] | None = None, sympr
     )
 
 
-def _classes(kind: str, frac: np.ndarray, perm: np.ndarray, dist: np.ndarray | None, cell: np.ndarray) -> tuple[list[SiteClass], np.ndarray]:
+def _classes(
+    kind: str, frac: np.ndarray, perm: np.ndarray, dist: np.ndarray | None, cell: np.ndarray
+) -> tuple[list[SiteClass], np.ndarray]:
     """Site classes in label order and the class index of every site."""
     labels = orbit_labels(perm)
     groups = []

@@ -49,7 +49,9 @@ def _reps(supercell: Supercell) -> tuple[int, int, int]:
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise InputError(f"supercell={supercell!r} not allowed: need a positive integer n or three of them (n1, n2, n3)")
+        raise InputError(
+            f"supercell={supercell!r} not allowed: need a positive integer n or three of them (n1, n2, n3)"
+        )
     return tuple(int(r) for r in reps)  # type: ignore[return-value]
 
 
@@ -154,7 +156,9 @@ def choose_cell(percent: float, supercells: Sequence[Supercell] = DEFAULT_SUPERC
                 best = (key, sc, c, act)
     if best is None or best[0][0] > tolerance(p) + 1e-12:
         near = sorted(achievable_percents(supercells), key=lambda x: abs(x[2] - p))[:3]
-        shown = ", ".join(f"{x[2]:.4g} % ({x[1]} in {8 * math.prod(_reps(x[0]))})" for x in sorted(near, key=lambda x: x[2]))
+        shown = ", ".join(
+            f"{x[2]:.4g} % ({x[1]} in {8 * math.prod(_reps(x[0]))})" for x in sorted(near, key=lambda x: x[2])
+        )
         raise InputError(
             f"percent={percent} cannot be met within max(0.25*p, 0.1) = {tolerance(p):.3g} points by "
             f"supercells {list(supercells)}; nearest achievable: {shown}"
@@ -285,7 +289,7 @@ def doped_supercell(
         if counts is None:
             k = max(1, round(float(percent) * n_sites / 100.0))
             act = 100.0 * k / n_sites
-            choose_cell_check(percent, act)
+            _check_percent_in_host(percent, act)
             counts = {str(dopant): k}
     else:
         if counts is None:
@@ -337,7 +341,7 @@ def doped_supercell(
     )
 
 
-def choose_cell_check(percent: float, actual: float) -> None:
+def _check_percent_in_host(percent: float, actual: float) -> None:
     """InputError unless ``actual`` meets ``percent`` within :func:`tolerance`."""
     if not 0.0 < float(percent) < 50.0:
         raise InputError(f"percent={percent} not allowed: need 0 < percent < 50 (atom %)")

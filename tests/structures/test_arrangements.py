@@ -13,7 +13,16 @@ from structures_reference import brute_orbits, brute_perms, diamond
 
 @pytest.mark.parametrize(
     "reps,k",
-    [((1, 1, 1), 2), ((1, 1, 1), 3), ((1, 1, 1), 4), ((2, 1, 1), 2), ((2, 1, 1), 3), ((2, 1, 1), 4), ((2, 1, 1), 5), ((2, 2, 1), 3)],
+    [
+        ((1, 1, 1), 2),
+        ((1, 1, 1), 3),
+        ((1, 1, 1), 4),
+        ((2, 1, 1), 2),
+        ((2, 1, 1), 3),
+        ((2, 1, 1), 4),
+        ((2, 1, 1), 5),
+        ((2, 2, 1), 3),
+    ],
 )
 def test_fast_path_matches_brute_force(reps, k):
     atoms = diamond(reps)

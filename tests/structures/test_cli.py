@@ -79,3 +79,10 @@ def test_bad_input_exits_2_with_one_line(args, needle, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and needle in err
+
+
+def test_mixed_dopants_and_arrangement_id():
+    data = run_json("arrangements", "--dopant", "B:1,Ge:2")
+    assert (data["n_sites"], data["n_dopants"]) == (64, 3)
+    sites = run_json("sites", "--dopant", "B", "--count", "2", "--arrangement", "8")
+    assert sum(c["multiplicity"] for c in sites["T"]) == 64
