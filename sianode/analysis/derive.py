@@ -433,6 +433,24 @@ def barriers(
     return [barrier(d) for d in docs]
 
 
+def near_hop(values: Iterable[Barrier]) -> Barrier | None:
+    """The hop that represents a dopant concentration: the completed ``near`` hop.
+
+    Choice (documented for :func:`sianode.analysis.atomistic_inputs`): among completed
+    hops, those labelled ``selection == "near"`` (the hop next to the dopant, the one a
+    dopant changes most; Zhu et al., Sci. Adv. 5 (2019) eaax0651 compare this hop), else
+    all; of these the one closest to the dopant (``distance_to_dopant_A``), then the lowest
+    barrier, then the smallest key. In pure Si every T -> H -> T hop is equivalent by
+    symmetry, so this is simply the lowest of the computed ones. None when no hop completed.
+    """
+    done = [b for b in values if b.barrier_eV is not None]
+    near = [b for b in done if b.selection == "near"] or done
+    if not near:
+        return None
+    return min(near, key=lambda b: (b.distance_to_dopant_A if b.distance_to_dopant_A is not None else math.inf,
+                                    b.barrier_eV, b.key))
+
+
 def reaction_coordinate_A(positions_A: np.ndarray, cell_A: np.ndarray | None = None) -> np.ndarray:
     """Cumulative path length along the images, Angstrom.
 

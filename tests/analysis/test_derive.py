@@ -149,3 +149,10 @@ def test_campaign_filter_sees_shared_documents(store, build):
     ins = build.insertion(store.get(host["key"]), "T1", -301.0)
     assert [v.key for v in derive.insertion_energies(store, campaign="second")] == [ins["key"]]
     assert derive.insertion_energies(store, campaign="third") == []
+
+
+def test_near_hop_choice(store, campaign):
+    rows = derive.barriers(store, dopant="B")
+    assert derive.near_hop(rows).key == campaign["B_near"]["key"]
+    assert derive.near_hop(derive.barriers(store, dopant="P")) is None  # the only hop failed
+    assert derive.near_hop(derive.barriers(store, dopant="Si")).barrier_eV == pytest.approx(0.6)
