@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from structures_reference import diamond
+from .structures_reference import diamond
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from sianode.errors import InputError
 from sianode.structures import ArrangementSet, enumerate_arrangements, pure_supercell
 
-from structures_reference import brute_orbits, brute_perms, diamond
+from .structures_reference import brute_orbits, brute_perms, diamond
 
 
 @pytest.mark.parametrize(

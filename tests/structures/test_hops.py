@@ -6,7 +6,7 @@ import pytest
 from sianode.errors import InputError
 from sianode.structures import doped_supercell, hop_endpoints, insert_li, li_hops, li_sites, select_hops
 
-from structures_reference import A
+from .structures_reference import A
 
 
 def test_pure_hops(si64):

@@ -8,7 +8,7 @@ from ase.geometry import get_distances
 
 from sianode.structures import SiteSet, doped_supercell, li_sites, pure_supercell
 
-from structures_reference import A, diamond
+from .structures_reference import A, diamond
 
 FCC = np.array([[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]])
 
