@@ -233,7 +233,7 @@ class PermutationGroup:
         t_out = np.full(n, -1, dtype=np.int64)
         r_out = np.full(n, -1, dtype=np.int64)
         # lookup: which translation maps point a to point b
-        trans_of = np.full((n, n), -1, dtype=np.int64) if n <= 4096 else None
+        trans_of = np.full((n, n), -1, dtype=np.int64) if n <= 2048 else None
         if trans_of is not None:
             t_grid = np.broadcast_to(np.arange(len(self.translations))[:, None], self.translations.shape)
             trans_of[np.broadcast_to(np.arange(n), self.translations.shape), self.translations] = t_grid
