@@ -530,6 +530,14 @@ def lattice_constant_A(doc: Mapping[str, Any]) -> float | None:
     return float((8.0 * cell_volume_A3(structure) / n_atoms(structure)) ** (1.0 / 3.0))
 
 
+def cell_relaxed(doc: Mapping[str, Any]) -> bool:
+    """Whether a relaxation relaxed its cell (``output.cell_relaxed`` or ``input.parameters.cell``)."""
+    out = doc.get("output") or {}
+    if "cell_relaxed" in out:
+        return bool(out["cell_relaxed"])
+    return bool(((doc.get("input") or {}).get("parameters") or {}).get("cell", False))
+
+
 def host_lattices(
     store: Any,
     *,
@@ -542,7 +550,8 @@ def host_lattices(
 
     The pure-Si reference is the pure host relaxed with the same calculator identity
     (the smallest-key one when several). Volume change per atom:
-    100 (a / a_pure)^3 - 100 %.
+    100 (a / a_pure)^3 - 100 %; only for hosts relaxed with their cell (a host relaxed at
+    fixed cell, as campaigns do, has the lattice it was built with: ``reason`` says so).
 
     Returns
     -------
@@ -564,7 +573,9 @@ def host_lattices(
         a_ref = lattice_constant_A(ref) if ref is not None else None
         reason = why_unusable(d, "host relax") or (None if a is not None else "host relax has no final structure")
         change = None
-        if a is not None and a_ref is not None:
+        if reason is None and not cell_relaxed(d):
+            reason = "host relaxed at fixed cell: its volume is the pure lattice's, no volume change to report"
+        elif a is not None and a_ref is not None:
             change = 100.0 * ((a / a_ref) ** 3 - 1.0)
         elif reason is None:
             reason = f"no relaxed pure-Si host for calculator {calculator_name(d)!r} to compare with"
@@ -575,3 +586,10 @@ def host_lattices(
             "calculator": calculator_name(d),
         })
     return rows
+
+
+def store_derived(store: Any, campaign: str | None = None) -> list[dict[str, Any]]:
+    """Store derived insertion energies and barriers (:func:`sianode.analysis.persist.store_derived`)."""
+    from sianode.analysis.persist import store_derived as _store_derived
+
+    return _store_derived(store, campaign)

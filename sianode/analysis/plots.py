@@ -26,8 +26,8 @@ FORMATS = (".png", ".pdf", ".svg")
 PLOTS = ("insertion", "neb", "barriers", "critical-size")
 #: literature barriers of Li T -> H -> T in pure c-Si, eV (PHYSICS.md section 4)
 REFERENCE_BARRIERS = (
-    (0.58, "Wan et al. 2010 (DFT), 0.58 eV"),
-    (0.66, "Pell 1960 (expt.), 0.66 eV"),
+    (0.58, "Wan et al. 2010 (DFT), 0.58 eV", ":"),
+    (0.66, "Pell 1960 (expt.), 0.66 eV", "-."),
 )
 PERCENT_LABEL = "dopant concentration (atom %)"
 
@@ -55,6 +55,12 @@ def _is_pure(dopant: str | None) -> bool:
 
 def _legend_name(dopant: str | None) -> str:
     return "pure Si" if _is_pure(dopant) else str(dopant)
+
+
+def _percent_axis(ax: Any, percents: Sequence[float]) -> None:
+    """x from 0 to a little beyond the largest concentration."""
+    top = max([float(p) for p in percents] + [0.0])
+    ax.set_xlim(0.0, top * 1.12 if top > 0 else 1.0)
 
 
 def plot_insertion_energies(averages: Sequence[dict[str, Any]], path: str | Path | None = None) -> Any:
@@ -90,7 +96,7 @@ def plot_insertion_energies(averages: Sequence[dict[str, Any]], path: str | Path
     ax.axhline(0.0, color="k", lw=0.5)
     ax.set_xlabel(PERCENT_LABEL)
     ax.set_ylabel(r"Li insertion energy $E_\mathrm{ins}$ (eV)")
-    ax.set_xlim(left=0.0)
+    _percent_axis(ax, [r["percent"] for r in averages])
     ax.set_title(f"marker: Boltzmann average at {T:g} K; bars: min-max over site classes", fontsize="small")
     ax.legend(fontsize="small", frameon=False)
     return _save(fig, out)
@@ -160,11 +166,11 @@ def plot_barriers(values: Iterable[derive.Barrier], path: str | Path | None = No
         x = [k[1] for k in keys]
         yerr = [[yi - lo for yi, lo in zip(y, lows)], [hi - yi for yi, hi in zip(y, highs)]]
         ax.errorbar(x, y, yerr=yerr, fmt="s-", color=colour, capsize=4, ms=6, lw=1.2, label=f"{dopant} (near hop)")
-    for value, text in REFERENCE_BARRIERS:
-        ax.axhline(value, color=DOPANT_COLORS["Si"], ls=":", lw=1.0, label=text)
+    for value, text, style in REFERENCE_BARRIERS:
+        ax.axhline(value, color=DOPANT_COLORS["Si"], ls=style, lw=1.0, label=text)
     ax.set_xlabel(PERCENT_LABEL)
     ax.set_ylabel(r"Li migration barrier $E_a$ (eV)")
-    ax.set_xlim(left=0.0)
+    _percent_axis(ax, [b.percent or 0.0 for b in done])
     ax.legend(fontsize="x-small", frameon=False)
     return _save(fig, out)
 

@@ -56,7 +56,7 @@ class Builder:
             "labels": {"role": schema.ROLE_HOST, "dopant": dopant, "percent": percent, "supercell": 2,
                        "n_dopants": 0 if dopant == "Si" else 1, "arrangement": "A1",
                        "arrangement_multiplicity": 1, "campaign": campaign},
-            "output": {"energy_eV": energy, "structure": structure(n, a)} if ok else None,
+            "output": {"energy_eV": energy, "structure": structure(n, a), "cell_relaxed": True} if ok else None,
         })
 
     def insertion(self, host: dict[str, Any], site: str, energy: float, *, multiplicity: int = 4,

@@ -156,3 +156,17 @@ def test_near_hop_choice(store, campaign):
     assert derive.near_hop(rows).key == campaign["B_near"]["key"]
     assert derive.near_hop(derive.barriers(store, dopant="P")) is None  # the only hop failed
     assert derive.near_hop(derive.barriers(store, dopant="Si")).barrier_eV == pytest.approx(0.6)
+
+
+def test_fixed_cell_host_has_no_volume_change(store, build):
+    pure = build.host("Si", 0.0, -300.0)
+    fixed = build.host("Ge", 1.5625, -299.0, a=5.431)
+    store.coll.update_one({"_id": fixed["key"]}, {"$set": {"output.cell_relaxed": False}})
+    rows = {r["dopant"]: r for r in derive.host_lattices(store)}
+    assert rows["Ge"]["volume_change_percent"] is None and "fixed cell" in rows["Ge"]["reason"]
+    assert rows["Ge"]["lattice_constant_A"] == pytest.approx(5.431)
+    assert rows["Si"]["volume_change_percent"] == pytest.approx(0.0) and pure["key"] in rows["Si"]["sources"]
+
+
+def test_store_derived_reachable_from_derive(store, campaign):
+    assert len(derive.store_derived(store, campaign="c1")) == 7
