@@ -1,0 +1,103 @@
+"""The FireWorks workflow of a campaign.
+
+DAG (one Firework per calculation stage)::
+
+    reference (bcc Li) ------------------------------------------------+
+    lattice (pure 8-atom cell, cell relaxed) -> host_i -> insertion_ij -+-> analysis
+                                                      \-> hop_ik -------+
+
+* ``reference``: mu_Li of the calculator (role ``li_metal``).
+* ``lattice``: the calculator's own Si lattice constant; every host is built at it and
+  relaxed at fixed cell (see :mod:`sianode.workflows.stages`).
+* ``host``: one per (dopant, %, arrangement), plus the pure hosts.
+* ``insertion``: one per selected T-site class of the host.
+* ``hop``: one per selected hop class: relax the start and end Li positions in the relaxed
+  host (role ``hop_end``), then CI-NEB (role ``hop``).
+* ``analysis``: ``store_derived(store, campaign=name)``; it runs even if a parent
+  fizzled (``_allow_fizzled_parents``).
+
+Children find their parents' results through the store by content key, so a Firework
+re-run by hand (``lpad rerun_fws``) works without any value passed along the workflow.
+Every Firework's spec carries ``_sianode_campaign`` and ``_sianode_spec_hash``; the
+workflow's metadata carries ``sianode_campaign``, ``sianode_spec_hash`` and the spec.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sianode.workflows.plan import CampaignPlan, plan_campaign
+
+log = logging.getLogger(__name__)
+
+#: workflow metadata / Firework spec keys identifying a campaign
+META_CAMPAIGN = "sianode_campaign"
+META_HASH = "sianode_spec_hash"
+SPEC_CAMPAIGN = "_sianode_campaign"
+SPEC_HASH = "_sianode_spec_hash"
+SPEC_STAGE = "_sianode_stage"
+
+
+def build_workflow(spec: Any, plan: CampaignPlan | None = None) -> Any:
+    """The FireWorks ``Workflow`` of a campaign.
+
+    Parameters
+    ----------
+    spec : CampaignSpec
+        A validated campaign.
+    plan : CampaignPlan, optional
+        Its plan (default :func:`~sianode.workflows.plan.plan_campaign`).
+
+    Returns
+    -------
+    fireworks.Workflow
+    """
+    from fireworks import Firework, Workflow
+
+    from sianode.workflows.tasks import AnalysisTask, HopTask, HostTask, InsertionTask, LatticeTask, ReferenceTask
+
+    plan = plan or plan_campaign(spec)
+    name = spec.name
+    spec_hash = spec.spec_hash()
+    calc = spec.calculator_spec().as_dict()
+    relax = spec.relax.model_dump()
+    neb = spec.neb.model_dump()
+
+    def fw(task: Any, label: str, stage: str, parents: Any = None, priority: int = 0) -> Any:
+        fw_spec = {SPEC_CAMPAIGN: name, SPEC_HASH: spec_hash, SPEC_STAGE: stage, "_priority": priority}
+        return Firework([task], spec=fw_spec, name=f"{name}:{label}", parents=parents)
+
+    reference = fw(ReferenceTask(calculator=calc, fmax=spec.reference.fmax, campaign=name), "reference",
+                   "reference", priority=3)
+    lattice = fw(LatticeTask(calculator=calc, relax=relax, campaign=name), "lattice", "lattice", priority=4)
+    leaves = [reference]
+    hosts = []
+    for host in plan.hosts:
+        labels = host.labels(name)
+        params = host.host_params()
+        host_fw = fw(HostTask(calculator=calc, host=params, labels=labels, relax=relax), f"host:{host.name}",
+                     "host", [lattice], priority=2)
+        hosts.append(host_fw)
+        children = [
+            fw(InsertionTask(calculator=calc, host=params, labels=labels, site=site.as_dict(), relax=relax),
+               f"insertion:{host.name}:{site.label}", "insertion", [host_fw], priority=1)
+            for site in host.sites
+        ] + [
+            fw(HopTask(calculator=calc, host=params, labels=labels, hop=hop.as_dict(), relax=relax, neb=neb),
+               f"hop:{host.name}:{hop.label}", "hop", [host_fw], priority=1)
+            for hop in host.hops
+        ]
+        leaves.extend(children or [host_fw])
+    if not plan.hosts:
+        leaves.append(lattice)
+    analysis = Firework([AnalysisTask(campaign=name)], name=f"{name}:analysis", parents=leaves,
+                        spec={SPEC_CAMPAIGN: name, SPEC_HASH: spec_hash, SPEC_STAGE: "analysis",
+                              "_allow_fizzled_parents": True, "_priority": 0})
+    fireworks = [reference, lattice, *hosts, *[f for f in leaves if f is not reference and f not in hosts], analysis]
+    # de-duplicate while keeping order (a host without children is its own leaf)
+    seen: set[int] = set()
+    unique = [f for f in fireworks if not (id(f) in seen or seen.add(id(f)))]
+    metadata = {META_CAMPAIGN: name, META_HASH: spec_hash, "sianode_spec": spec.as_dict(),
+                "n_hosts": len(plan.hosts), "n_insertions": plan.n_insertions, "n_hops": plan.n_hops}
+    return Workflow(unique, name=f"sianode:{name}", metadata=metadata)

@@ -1,0 +1,188 @@
+"""The stages of a campaign as plain functions over the store (no FireWorks).
+
+Each stage rebuilds what it depends on from the store instead of trusting values passed
+along the workflow: the lattice relaxation, then the host, are asked for again through
+:mod:`sianode.workflows.steps` with the same content key, and the store returns their
+finished documents at once (nothing is recomputed). A stage whose parent calculation
+failed records nothing new and returns ``skipped`` with a reason naming that parent.
+
+Host cells use the calculator's own lattice constant: the pure conventional 8-atom Si
+cell is relaxed with its cell (``cell=True``, FrechetCellFilter) once per calculator and
+relax settings (role ``lattice``); every host of the campaign is then built at that ``a``
+and relaxed at fixed cell, so all hosts of one calculator share one reference lattice
+(PHYSICS.md section 1: never mix a lattice of one calculator with energies of another).
+
+Every stage returns a :class:`StageOutcome`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from sianode.store import COMPLETED, schema
+from sianode.workflows import steps
+
+log = logging.getLogger(__name__)
+
+#: labels.role of the pure 8-atom cell relaxed with its cell (the calculator's lattice constant)
+ROLE_LATTICE = "lattice"
+COMPLETED_, FAILED_, SKIPPED = "completed", "failed", "skipped"
+
+
+@dataclass
+class StageOutcome:
+    """What a stage did.
+
+    Attributes
+    ----------
+    status : str
+        ``completed``, ``failed`` (its own calculation failed) or ``skipped`` (a parent failed).
+    key : str or None
+        Content key of the stage's main document (None when skipped).
+    reason : str or None
+        Why it failed or was skipped.
+    keys : dict
+        Content keys of every document the stage produced or used, by role.
+    stats : StepStats
+        Calculations run here vs reused.
+    """
+
+    status: str
+    key: str | None = None
+    reason: str | None = None
+    keys: dict[str, str] = field(default_factory=dict)
+    stats: steps.StepStats = field(default_factory=steps.StepStats)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "key": self.key, "reason": self.reason, "keys": dict(self.keys),
+                "computed": self.stats.computed, "reused": self.stats.reused,
+                "calc_wall_s": self.stats.wall_s}
+
+
+def _outcome(doc: Mapping[str, Any], stats: steps.StepStats, **keys: str) -> StageOutcome:
+    ok = doc.get("status") == COMPLETED
+    return StageOutcome(COMPLETED_ if ok else FAILED_, doc["key"], None if ok else doc.get("reason"),
+                        {**keys, "main": doc["key"]}, stats)
+
+
+def _skip(what: str, doc: Mapping[str, Any], stats: steps.StepStats) -> StageOutcome:
+    reason = f"skipped: {what} {str(doc.get('key'))[:12]} failed: {doc.get('reason')}"
+    return StageOutcome(SKIPPED, None, reason, {what: str(doc.get("key"))}, stats)
+
+
+def calculator_from(data: Mapping[str, Any]) -> Any:
+    """A :class:`~sianode.calculators.CalculatorSpec` from its ``as_dict()`` form."""
+    from sianode.calculators import CalculatorSpec
+
+    return CalculatorSpec.from_dict(dict(data))
+
+
+# ------------------------------------------------------------------ stages
+def reference_stage(store: Any, calculator: Any, *, fmax: float, campaign: str) -> StageOutcome:
+    """bcc-Li reference of the calculator (role ``li_metal``)."""
+    stats = steps.StepStats()
+    doc = steps.reference_step(store, calculator, fmax=fmax, labels={"campaign": campaign}, stats=stats)
+    return _outcome(doc, stats)
+
+
+def lattice_stage(store: Any, calculator: Any, *, relax: Mapping[str, Any], campaign: str,
+                  stats: steps.StepStats | None = None) -> tuple[StageOutcome, float | None]:
+    """Relax the pure 8-atom Si cell with its cell; returns the outcome and ``a`` (Angstrom)."""
+    from sianode.structures import pure_supercell
+
+    stats = stats if stats is not None else steps.StepStats()
+    doc = steps.relax_step(store, pure_supercell(1), calculator, fmax=relax["fmax"], steps=relax["steps"],
+                           cell=True, labels={"campaign": campaign, "role": ROLE_LATTICE,
+                                              "dopant": schema.PURE, "percent": 0.0, "supercell": [1, 1, 1]},
+                           stats=stats)
+    outcome = _outcome(doc, stats, lattice=doc["key"])
+    if outcome.status != COMPLETED_:
+        return outcome, None
+    cell = steps.relaxed_atoms(store, doc).cell
+    return outcome, float(cell.lengths().mean())
+
+
+def host_stage(store: Any, calculator: Any, *, host: Mapping[str, Any], labels: Mapping[str, Any],
+               relax: Mapping[str, Any], stats: steps.StepStats | None = None) -> StageOutcome:
+    """Relax one host (fixed cell at the calculator's lattice constant)."""
+    from sianode.workflows.plan import build_host
+
+    stats = stats if stats is not None else steps.StepStats()
+    lattice, a = lattice_stage(store, calculator, relax=relax, campaign=labels["campaign"], stats=stats)
+    if a is None:
+        return _skip("lattice", store.get(lattice.key), stats)
+    doc = steps.relax_step(store, build_host(host, a), calculator, fmax=relax["fmax"], steps=relax["steps"],
+                           cell=False, labels={**labels, "lattice_key": lattice.key, "lattice_constant_A": a},
+                           stats=stats)
+    return _outcome(doc, stats, lattice=lattice.key, host=doc["key"])
+
+
+def _relaxed_host(store: Any, calculator: Any, host: Mapping[str, Any], labels: Mapping[str, Any],
+                  relax: Mapping[str, Any], stats: steps.StepStats) -> tuple[StageOutcome | None, Any, str]:
+    parent = host_stage(store, calculator, host=host, labels=labels, relax=relax, stats=stats)
+    if parent.status == SKIPPED:
+        return parent, None, ""
+    if parent.status != COMPLETED_:
+        return _skip("host", store.get(parent.key), stats), None, ""
+    return None, steps.relaxed_atoms(store, store.get(parent.key)), str(parent.key)
+
+
+def insertion_stage(store: Any, calculator: Any, *, host: Mapping[str, Any], labels: Mapping[str, Any],
+                    site: Mapping[str, Any], relax: Mapping[str, Any]) -> StageOutcome:
+    """Relax host + Li at one T-site class (role ``insertion``)."""
+    from sianode.structures import insert_li
+
+    stats = steps.StepStats()
+    skipped, relaxed, host_key = _relaxed_host(store, calculator, host, labels, relax, stats)
+    if skipped is not None:
+        return skipped
+    site_labels = {**labels, "role": schema.ROLE_INSERTION, "site": site["label"], "site_kind": "T",
+                   "site_multiplicity": site["multiplicity"], "distance_to_dopant_A": site["distance_to_dopant_A"],
+                   "host_key": host_key}
+    doc = steps.relax_step(store, insert_li(relaxed, site["frac"]), calculator, fmax=relax["fmax"],
+                           steps=relax["steps"], cell=False, labels=site_labels, stats=stats)
+    return _outcome(doc, stats, host=host_key)
+
+
+def hop_stage(store: Any, calculator: Any, *, host: Mapping[str, Any], labels: Mapping[str, Any],
+              hop: Mapping[str, Any], relax: Mapping[str, Any], neb: Mapping[str, Any]) -> StageOutcome:
+    """Relax both Li end points of a hop in the relaxed host, then CI-NEB (role ``hop``)."""
+    from sianode.structures import insert_li
+
+    stats = steps.StepStats()
+    skipped, relaxed, host_key = _relaxed_host(store, calculator, host, labels, relax, stats)
+    if skipped is not None:
+        return skipped
+    hop_labels = {**labels, "hop": hop["label"], "host_key": host_key}
+    ends: dict[str, Any] = {}
+    for end in ("start", "end"):
+        doc = steps.relax_step(store, insert_li(relaxed, hop[end]), calculator, fmax=relax["fmax"],
+                               steps=relax["steps"], cell=False,
+                               labels={**hop_labels, "role": schema.ROLE_HOP_END, "end": end}, stats=stats)
+        if doc.get("status") != COMPLETED:
+            return _skip(f"hop {end}", doc, stats)
+        ends[end] = doc
+    neb_labels = {**hop_labels, "role": schema.ROLE_HOP, "hop_multiplicity": hop["multiplicity"],
+                  "distance_to_dopant_A": hop["distance_to_dopant_A"], "selection": hop["selection"],
+                  "start_key": ends["start"]["key"], "end_key": ends["end"]["key"]}
+    doc = steps.neb_step(store, steps.relaxed_atoms(store, ends["start"]), steps.relaxed_atoms(store, ends["end"]),
+                         calculator, n_images=neb["n_images"], fmax=neb["fmax"], steps=neb["steps"],
+                         climb=neb.get("climb", True), labels=neb_labels, stats=stats)
+    return _outcome(doc, stats, host=host_key, start=ends["start"]["key"], end=ends["end"]["key"])
+
+
+def analysis_stage(store: Any, *, campaign: str) -> StageOutcome:
+    """Derived values of the campaign (``sianode.analysis`` ``store_derived``), if installed."""
+    try:
+        from sianode.analysis.derive import store_derived
+    except ImportError:
+        try:
+            from sianode.analysis import store_derived
+        except ImportError as exc:
+            log.warning("analysis of campaign %s not run: store_derived is not available (%s)", campaign, exc)
+            return StageOutcome(SKIPPED, reason=f"skipped: analysis not available ({exc})")
+    derived = store_derived(store, campaign=campaign)
+    n = len(derived) if hasattr(derived, "__len__") else 0
+    return StageOutcome(COMPLETED_, reason=f"{n} derived documents")
