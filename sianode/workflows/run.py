@@ -101,7 +101,7 @@ def campaign_launchpad(db: str | None = None) -> tuple[Any, Any]:
     from sianode.store import connect, database_target
 
     target = database_target(db)
-    connect(target)  # one clear line when unreachable
+    connect(target).client.close()  # one clear line when unreachable
     uri = uri_with_database(target.uri, target.database)
     lp = LaunchPad(host=uri, uri_mode=True, name=target.database, strm_lvl="WARNING",
                    mongoclient_kwargs={"serverSelectionTimeoutMS": 10000})

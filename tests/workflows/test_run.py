@@ -1,0 +1,108 @@
+"""Local campaigns end to end on a real database server: no duplicate work, resume, kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _docs(store):
+    return store.find({"kind": {"$in": ["relax", "neb", "reference"]}})
+
+
+def test_campaign_two_workers_no_duplicate_work(db_uri, store, call_log, tmp_path, wf):
+    from sianode.workflows.run import run_campaign
+
+    spec = wf.spec()
+    summary = run_campaign(spec, db=db_uri, workers=2, launch_dir=tmp_path / "launch")
+    assert summary.complete and summary.added
+    assert summary.states == {"COMPLETED": 17}
+    logged = wf.calls(call_log)
+    docs = _docs(store)
+    assert len(logged) == len(set(logged)) == len(docs) == summary.computed
+    assert all(d["status"] == "completed" for d in docs)
+    assert {d["labels"]["role"] for d in docs} == {"li_metal", "lattice", "host", "insertion", "hop_end", "hop"}
+
+    again = run_campaign(spec, db=db_uri, workers=2, launch_dir=tmp_path / "launch")
+    assert not again.added and again.complete and again.computed == 0
+    assert len(wf.calls(call_log)) == len(logged)  # 0 new calculator calls
+
+    overlap = run_campaign(wf.spec(name="overlap", dopants=["B", "P"]), db=db_uri, workers=2,
+                           launch_dir=tmp_path / "launch2")
+    assert overlap.complete
+    new = wf.calls(call_log)[len(logged):]
+    assert len(new) == len(set(new)) == len(_docs(store)) - len(docs)
+    assert overlap.reused > 0
+    shared = store.find({"labels.dopant": "B", "labels.role": "host"})
+    assert shared and all(set(d["labels"]["campaigns"]) == {"tiny", "overlap"} for d in shared)
+    p_docs = store.find({"labels.dopant": "P"})
+    assert p_docs and all(d["labels"]["campaigns"] == ["overlap"] for d in p_docs)
+
+
+def _worker_pids(lp) -> list[int]:
+    running = lp.launches.find({"state": "RUNNING"}, {"fworker.name": 1})
+    return sorted({int(d["fworker"]["name"].rsplit(":", 1)[1]) for d in running})
+
+
+def test_kill_worker_then_rerun(db_uri, store, call_log, tmp_path, wf):
+    from sianode.workflows.run import campaign_launchpad, run_campaign
+
+    spec_file = wf.write_spec(tmp_path / "campaign.yaml")
+    env = {**os.environ, "SIANODE_HOME": str(tmp_path / "home")}
+    cmd = [sys.executable, "-m", "sianode.cli", "-q", "--db", db_uri, "run", str(spec_file), "--workers", "2",
+           "--launch-dir", str(tmp_path / "launch")]
+    main = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lp, _ = campaign_launchpad(db_uri)
+    victim = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and victim is None:
+        # wait until some host + Li relaxation or NEB is running, i.e. mid-campaign
+        hot = lp.fireworks.find_one({"state": "RUNNING", "spec._sianode_stage": {"$in": ["hop", "insertion"]}})
+        pids = _worker_pids(lp)
+        if hot is not None and len(pids) == 2:
+            victim = pids[0]
+        time.sleep(0.05)
+    assert victim is not None, "the campaign never got to a running insertion/hop"
+    os.kill(main.pid, signal.SIGKILL)  # no in-run recovery: the next `sianode run` must do it
+    main.wait()
+    os.kill(victim, signal.SIGKILL)
+    survivor = [p for p in _worker_pids(lp) if p != victim]
+
+    summary = run_campaign(wf.spec(), db=db_uri, workers=2, launch_dir=tmp_path / "launch")
+    for pid in survivor:  # the orphaned worker of the killed run ends by itself; make sure
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    assert not summary.added and summary.complete
+    assert summary.lost_rerun, "the killed worker's Firework was not detected as lost"
+    assert summary.states == {"COMPLETED": 17}
+    docs = _docs(store)
+    logged = wf.calls(call_log)
+    assert all(d["status"] == "completed" for d in docs)
+    assert len(docs) == len(set(logged))  # every calculation stored once (key = _id)
+    assert len(logged) <= len(docs) + 1  # at most the killed calculation ran twice
+    assert run_campaign(wf.spec(), db=db_uri, workers=1, launch_dir=tmp_path / "launch").computed == 0
+
+
+def test_failed_calculation_skips_dependants(db_uri, store, call_log, tmp_path, wf):
+    from sianode.workflows.run import run_campaign
+
+    # 2 optimizer steps cannot relax the Li insertions: they fail, the rest completes
+    spec = wf.spec(name="failing", dopants=["B"], counts=[1], hops="far", relax={"fmax": 0.1, "steps": 200},
+                 neb={"n_images": 3, "fmax": 0.2, "steps": 1})
+    summary = run_campaign(spec, db=db_uri, workers=1, launch_dir=tmp_path / "launch")
+    assert summary.complete and set(summary.states) == {"COMPLETED"}
+    failed = store.find({"status": "failed"})
+    assert failed and all(d["kind"] == "neb" for d in failed)
+    assert all("NEB status" in d["reason"] for d in failed)
+    reasons = [r for _, r in summary.failed]
+    assert any(r.startswith("failed: NEB status") for r in reasons)
