@@ -4,7 +4,7 @@ DAG (one Firework per calculation stage)::
 
     reference (bcc Li) ------------------------------------------------+
     lattice (pure 8-atom cell, cell relaxed) -> host_i -> insertion_ij -+-> analysis
-                                                      \-> hop_ik -------+
+                                                      +-> hop_ik -------+
 
 * ``reference``: mu_Li of the calculator (role ``li_metal``).
 * ``lattice``: the calculator's own Si lattice constant; every host is built at it and

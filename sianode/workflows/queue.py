@@ -166,8 +166,6 @@ def submit_campaign(
     wait : bool
         Return only when no Firework of the campaign is active (or after ``timeout_s``).
     """
-    from fireworks import FWorker
-    from fireworks.queue.queue_launcher import launch_rocket_to_queue
     from fireworks.utilities.fw_serializers import load_object_from_file
 
     from sianode.workflows import run as runmod
@@ -189,6 +187,22 @@ def submit_campaign(
     from sianode.store import open_store
 
     store = open_store(db)
+    try:
+        return _submit(spec, lp, store, qadapter, qa_path, q_type, jobs=jobs, launch_dir=launch_dir, wait=wait,
+                       timeout_s=timeout_s, progress=progress, lost_after_s=lost_after_s)
+    finally:
+        lp.connection.close()
+        store.db.client.close()
+
+
+def _submit(spec: Any, lp: Any, store: Any, qadapter: Any, qa_path: Path, q_type: str, *, jobs: int,
+            launch_dir: Any, wait: bool, timeout_s: float | None, progress: Any,
+            lost_after_s: float | None) -> SubmitSummary:
+    from fireworks import FWorker
+    from fireworks.queue.queue_launcher import launch_rocket_to_queue
+
+    from sianode.workflows import run as runmod
+
     fw_ids, added = runmod.add_campaign(lp, spec)
     summary = SubmitSummary(spec.name, added)
     summary.lost_rerun = runmod.recover_lost_runs(lp, store, campaign=spec.name,

@@ -346,6 +346,17 @@ def run_campaign(
     t0 = time.perf_counter()
     lp, target = campaign_launchpad(db)
     store = open_store(db)
+    try:
+        return _run(spec, lp, target, store, t0, workers=workers, launch_dir=launch_dir, lost_after_s=lost_after_s,
+                    ping_s=ping_s, reset=reset, progress=progress, poll_s=poll_s, max_restarts=max_restarts)
+    finally:
+        lp.connection.close()
+        store.db.client.close()
+
+
+def _run(spec: Any, lp: Any, target: Any, store: Any, t0: float, *, workers: int, launch_dir: Any,
+         lost_after_s: float, ping_s: float, reset: bool, progress: Any, poll_s: float,
+         max_restarts: int | None) -> RunSummary:
     if reset:
         reset_launchpad(lp)
     spec_hash = spec.spec_hash()
@@ -401,6 +412,13 @@ def run_campaign(
 def campaign_status(db: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
     """State of each campaign (or of ``name``): Fireworks per state and problems with reasons."""
     lp, _ = campaign_launchpad(db)
+    try:
+        return _status(lp, name)
+    finally:
+        lp.connection.close()
+
+
+def _status(lp: Any, name: str | None) -> list[dict[str, Any]]:
     query = {f"metadata.{META_CAMPAIGN}": name} if name else {f"metadata.{META_CAMPAIGN}": {"$exists": True}}
     out = []
     for wf in lp.workflows.find(query).sort("created_on", 1):
