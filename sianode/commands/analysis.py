@@ -146,7 +146,9 @@ def validate(
         Console().print(render_report(checks))
     code = exit_code(checks)
     if code:
-        raise typer.Exit(code)
+        # SystemExit, not typer.Exit: click returns typer.Exit's code in non-standalone mode
+        # and sianode.cli.main discards a returned code.
+        raise SystemExit(code)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,101 @@
+"""``sianode validate`` with cheap calculators: report structure and exit-code logic.
+
+The lj-test pair potential is NOT physics: these tests check the machinery (every check
+computed through the store, reused on a second run, failures -> exit 1), not the numbers.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sianode.analysis import validate as val
+
+#: loose settings so the lj-test calculations take a few seconds
+LOOSE = val.ValidationSettings(fmax=1.0, steps=40, neb_fmax=1.0, neb_steps=30, n_images=3, reference_fmax=0.5)
+KEYS = {"check", "value", "reference", "unit", "tolerance", "passed", "citation"}
+
+
+def run_cli(args, capsys):
+    from sianode.cli import main
+
+    code = 0
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        code = exc.code or 0
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_report_with_test_calculator(store, tmp_path, monkeypatch):
+    log = tmp_path / "calls.log"
+    monkeypatch.setenv("SIANODE_CALL_LOG", str(log))
+    checks = val.run_validation(store, "lj-test", settings=LOOSE)
+    assert [c.check for c in checks] == [c.name for c in val.CHECKS]
+    assert len(checks) == 6
+    for c in checks:
+        assert KEYS <= set(c.as_dict())
+        assert c.status in (val.PASS, val.FAIL)  # lj-test has every element and nothing is skipped
+        assert c.citation
+        if c.value is not None:  # computed from stored documents, which it names
+            assert c.sources and all(store.get(k) is not None for k in c.sources)
+    lattice = checks[0]
+    assert lattice.passed is False and "% from experiment" in lattice.note  # LJ is not silicon
+    a_doc = store.get(lattice.sources[0])
+    assert a_doc["output"]["cell_relaxed"] is True
+    assert val.exit_code(checks) == 1
+    n_calls, n_docs = len(log.read_text().splitlines()), store.count()
+    again = val.run_validation(store, "lj-test", settings=LOOSE)
+    assert len(log.read_text().splitlines()) == n_calls and store.count() == n_docs  # nothing recomputed
+    assert [c.as_dict() for c in again] == [c.as_dict() for c in checks]
+
+
+def test_quick_skips_convergence(store):
+    checks = val.run_validation(store, "lj-test", quick=True, settings=LOOSE)
+    last = checks[-1]
+    assert last.status == val.SKIPPED and last.passed is None and "quick" in last.note
+
+
+def test_exit_code_logic():
+    def check(passed, status=""):
+        return val.Check("c", 1.0, 0.0, "eV", "t", passed, "cite", status)
+
+    assert val.exit_code([check(True), check(None, val.NOT_APPLICABLE), check(None, val.SKIPPED)]) == 0
+    assert val.exit_code([check(True), check(False)]) == 1
+    assert check(False).status == val.FAIL and check(True).status == val.PASS
+
+
+def test_failed_calculation_is_a_failed_check(store):
+    tight = val.ValidationSettings(fmax=1e-4, steps=2)
+    checks = val.run_validation(store, "lj-test", quick=True, settings=tight)
+    assert checks[0].passed is False and checks[0].value is None
+    assert "did not converge" in checks[0].note
+
+
+def test_si_only_calculator_reports_not_applicable(db_uri, capsys):
+    code, out, _ = run_cli(["--db", db_uri, "validate", "--calculator", "sw", "--json", "--quick"], capsys)
+    rows = json.loads(out)
+    assert code == 0
+    assert KEYS <= set(rows[0]) and rows[0]["check"] == "Si lattice constant" and rows[0]["passed"] is True
+    assert rows[0]["value"] == pytest.approx(5.431, abs=0.01)
+    assert all(r["status"] == "not applicable" and "does not support Li" in r["note"] for r in rows[1:])
+
+
+def test_cli_exit_code_and_table(db_uri, capsys, monkeypatch):
+    monkeypatch.setattr(val, "DEFAULT_SETTINGS", LOOSE)
+    code, out, _ = run_cli(["--db", db_uri, "validate", "--calculator", "lj-test", "--quick"], capsys)
+    assert code == 1
+    assert "lattice" in out and "FAIL" in out and "[3] Wan et al." in out and "Pell" in out
+
+
+def test_unknown_calculator(db_uri, capsys):
+    code, _, err = run_cli(["--db", db_uri, "validate", "--calculator", "nope"], capsys)
+    assert code == 2 and "unknown calculator 'nope'" in err and err.count("\n") == 1
+
+
+@pytest.mark.physics
+def test_default_calculator_validates(store):
+    checks = val.run_validation(store, quick=True)
+    assert val.exit_code(checks) == 0, [c.as_dict() for c in checks if c.passed is False]
