@@ -162,8 +162,11 @@ class _Validator:
             self.cache["mu"] = (mu, doc)
         return self.cache["mu"]
 
-    def host(self, dopant: str, supercell: int = 2) -> tuple[Any, list[int], dict[str, Any]]:
-        """(relaxed host atoms, dopant indices, host document)."""
+    def host(self, dopant: str, supercell: int = 2) -> tuple[Any, list[int], dict[str, Any], Any]:
+        """(relaxed host atoms, dopant indices, host document, unrelaxed host atoms).
+
+        Sites and hops are found on the unrelaxed host (ideal symmetry), as a campaign
+        does, and placed in the relaxed one by fractional coordinates."""
         key = ("host", dopant, supercell)
         if key not in self.cache:
             from sianode.structures import doped_supercell, pure_supercell
@@ -180,7 +183,7 @@ class _Validator:
             doc = self._relax(atoms, {"role": schema.ROLE_HOST, "dopant": dopant, "percent": 100.0 * len(idx) / n,
                                       "supercell": supercell, "n_dopants": len(idx),
                                       "lattice_key": lattice_doc["key"], "lattice_constant_A": a})
-            self.cache[key] = (relaxed_atoms(self.store, doc), idx, doc)
+            self.cache[key] = (relaxed_atoms(self.store, doc), idx, doc, atoms)
         return self.cache[key]
 
     def site_energy(self, dopant: str, kind: str = "T", supercell: int = 2) -> tuple[float, list[str], Any]:
@@ -190,8 +193,8 @@ class _Validator:
             from sianode.analysis.derive import insertion_energy
             from sianode.structures import insert_li, li_sites
 
-            relaxed, idx, host_doc = self.host(dopant, supercell)
-            site = getattr(li_sites(relaxed, idx or None), kind)[0]
+            relaxed, idx, host_doc, ideal = self.host(dopant, supercell)
+            site = getattr(li_sites(ideal, idx or None), kind)[0]
             self.progress(f"Li at {site.label} in {dopant} host")
             lab = {**host_doc["labels"], "role": schema.ROLE_INSERTION, "site": site.label, "site_kind": kind,
                    "site_multiplicity": int(site.multiplicity), "distance_to_dopant_A": site.distance_to_dopant,
@@ -212,8 +215,8 @@ class _Validator:
             from sianode.structures import hop_endpoints, li_hops, select_hops
             from sianode.workflows.steps import neb_step, relaxed_atoms
 
-            relaxed, idx, host_doc = self.host(dopant)
-            hop = select_hops(li_hops(relaxed, idx or None), "near")[0]
+            relaxed, idx, host_doc, ideal = self.host(dopant)
+            hop = select_hops(li_hops(ideal, idx or None), "near")[0]
             lab = {**host_doc["labels"], "hop": hop.label, "host_key": host_doc["key"]}
             lab.pop("campaigns", None)
             ends = []
