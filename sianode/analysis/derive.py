@@ -21,21 +21,40 @@ from sianode.analysis.docs import (
     K_B_EV_K,
     calculator_identity,
     calculator_name,
+    campaign_filter,
     cell_volume_A3,
     energy_eV,
     final_structure,
     identity_token,
+    kind_role_filter,
     labels,
     n_atoms,
-    percent_matches,
     require_same_calculator,
-    short,
+    select_docs,
     why_unusable,
+)
+from sianode.analysis.hops import (  # re-exported: derive is the one place to look
+    Barrier,
+    barrier,
+    barrier_from_profile,
+    barriers,
+    near_hop,
+    neb_profile,
+    profile_energies,
+    reaction_coordinate_A,
 )
 from sianode.errors import InputError
 from sianode.store import COMPLETED, schema
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "Barrier", "DEFAULT_ATTEMPT_FREQUENCY_HZ", "InsertionEnergy", "barrier", "barrier_from_profile", "barriers",
+    "boltzmann_average", "campaign_filter", "cell_relaxed", "check_references", "diffusivity_m2_s",
+    "host_lattices", "identity_token", "insertion_energies", "insertion_energy", "lattice_constant_A",
+    "li_references", "mu_li_eV", "near_hop", "neb_profile", "profile_energies", "reaction_coordinate_A",
+    "site_averages", "store_derived",
+]
 
 #: default attempt frequency of a Li hop, Hz (PHYSICS.md section 4).
 DEFAULT_ATTEMPT_FREQUENCY_HZ = 1e13
@@ -78,48 +97,6 @@ class InsertionEnergy:
     campaign: str | None = None
     arrangement_multiplicity: int = 1
     energy_eV: float | None = None
-    calculator: str | None = None
-    calculator_identity: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class Barrier:
-    """Migration barrier of one NEB hop (saddle minus start, eV) and its energy profile.
-
-    Attributes
-    ----------
-    key : str
-        Key of the ``neb`` document.
-    barrier_eV : float or None
-        Forward barrier max(E) - E(start), eV; None when the NEB failed (see ``reason``).
-    reverse_barrier_eV : float or None
-        max(E) - E(end), eV.
-    reason : str or None
-        Why ``barrier_eV`` is None.
-    sources : list of str
-        The NEB document's key.
-    energies_eV : list of float
-        Image energies relative to the start image, eV (empty when failed).
-    dopant, percent, hop, multiplicity, distance_to_dopant_A, selection, campaign
-        Labels of the NEB document.
-    """
-
-    key: str
-    barrier_eV: float | None
-    reason: str | None
-    sources: list[str]
-    reverse_barrier_eV: float | None = None
-    energies_eV: list[float] = field(default_factory=list)
-    dopant: str | None = None
-    percent: float | None = None
-    hop: str | None = None
-    multiplicity: int | None = None
-    distance_to_dopant_A: float | None = None
-    selection: str | None = None
-    campaign: str | None = None
     calculator: str | None = None
     calculator_identity: dict[str, Any] = field(default_factory=dict)
 
@@ -238,38 +215,6 @@ def insertion_energy(
     )
 
 
-def _filter(
-    role: str,
-    kind: str,
-    dopant: str | None,
-    campaign: str | None,
-) -> dict[str, Any]:
-    query: dict[str, Any] = {"kind": kind, "labels.role": role}
-    if dopant is not None:
-        query["labels.dopant"] = dopant
-    if campaign is not None:
-        query.update(campaign_filter(campaign))
-    return query
-
-
-def campaign_filter(campaign: str) -> dict[str, Any]:
-    """MongoDB filter of the documents a campaign used: first asked for them
-    (``labels.campaign``) or shared them (``labels.campaigns``, set by the workflow steps)."""
-    return {"$or": [{"labels.campaign": campaign}, {"labels.campaigns": campaign}]}
-
-
-def _select(docs: Iterable[dict[str, Any]], percent: float | None, calculator: str | None) -> list[dict[str, Any]]:
-    return sorted(
-        (
-            d for d in docs
-            if percent_matches(labels(d).get("percent"), percent)
-            and (calculator is None or calculator_name(d) == calculator)
-        ),
-        key=lambda d: (str(labels(d).get("dopant")), float(labels(d).get("percent") or 0.0),
-                       str(labels(d).get("site") or labels(d).get("hop")), str(d.get("key"))),
-    )
-
-
 def insertion_energies(
     store: Any,
     *,
@@ -296,7 +241,8 @@ def insertion_energies(
         A calculator lacks the bcc-Li reference (``require_reference``), or a host was
         computed with another calculator than its host + Li.
     """
-    inserted = _select(store.find(_filter(schema.ROLE_INSERTION, schema.RELAX, dopant, campaign)), percent, calculator)
+    query = kind_role_filter(schema.ROLE_INSERTION, schema.RELAX, dopant, campaign)
+    inserted = select_docs(store.find(query), percent, calculator)
     host_keys = sorted({labels(d).get("host_key") for d in inserted if labels(d).get("host_key")})
     hosts = {d["key"]: d for d in store.find({"_id": {"$in": host_keys}})} if host_keys else {}
     references = li_references(store)
@@ -368,137 +314,6 @@ def site_averages(
     return rows
 
 
-# ---------------------------------------------------------------- barriers
-def profile_energies(doc: Mapping[str, Any], arrays: Mapping[str, np.ndarray] | None = None) -> np.ndarray | None:
-    """Absolute image energies of an NEB document along the path, eV (None if absent)."""
-    out = doc.get("output") or {}
-    for name in ("energies_eV", "energies"):
-        if out.get(name) is not None:
-            return np.asarray(out[name], dtype=float)
-    for name in ("energies_eV", "energies"):
-        if arrays and name in arrays:
-            return np.asarray(arrays[name], dtype=float)
-    return None
-
-
-def barrier_from_profile(energies_eV: Sequence[float]) -> tuple[float, float]:
-    """Forward and reverse barriers of a path, eV: max(E) - E[0] and max(E) - E[-1].
-
-    Parameters
-    ----------
-    energies_eV : sequence of float, shape (n_images + 2,)
-        Image energies including both end points, eV.
-    """
-    e = np.asarray(energies_eV, dtype=float)
-    if e.ndim != 1 or e.size < 2 or not np.all(np.isfinite(e)):
-        raise InputError(f"an energy profile needs >= 2 finite energies, got {e.tolist()!r}")
-    return float(e.max() - e[0]), float(e.max() - e[-1])
-
-
-def barrier(doc: Mapping[str, Any]) -> Barrier:
-    """The :class:`Barrier` of one ``neb`` document (value None with a reason when failed)."""
-    lab = labels(doc)
-    reason = why_unusable(doc, "NEB")
-    energies = None if reason else profile_energies(doc)
-    fwd = rev = None
-    rel: list[float] = []
-    if reason is None:
-        if energies is None or energies.size < 2 or not np.all(np.isfinite(energies)):
-            reason = f"NEB {short(doc.get('key'))} has no finite energy profile in its output"
-        else:
-            fwd, rev = barrier_from_profile(energies)
-            rel = (energies - energies[0]).tolist()
-    mult = lab.get("hop_multiplicity", lab.get("multiplicity"))
-    return Barrier(
-        key=doc["key"], barrier_eV=fwd, reason=reason, sources=[doc["key"]], reverse_barrier_eV=rev,
-        energies_eV=rel, dopant=lab.get("dopant"),
-        percent=None if lab.get("percent") is None else float(lab["percent"]),
-        hop=lab.get("hop"), multiplicity=None if mult is None else int(mult),
-        distance_to_dopant_A=None if lab.get("distance_to_dopant_A") is None else float(lab["distance_to_dopant_A"]),
-        selection=lab.get("selection"), campaign=lab.get("campaign"),
-        calculator=calculator_name(doc), calculator_identity=calculator_identity(doc),
-    )
-
-
-def barriers(
-    store: Any,
-    *,
-    dopant: str | None = None,
-    percent: float | None = None,
-    campaign: str | None = None,
-    calculator: str | None = None,
-) -> list[Barrier]:
-    """Barriers of every stored NEB hop (``kind == "neb"``) matching the filters."""
-    docs = _select(store.find(_filter(schema.ROLE_HOP, schema.NEB, dopant, campaign)), percent, calculator)
-    return [barrier(d) for d in docs]
-
-
-def near_hop(values: Iterable[Barrier]) -> Barrier | None:
-    """The hop that represents a dopant concentration: the completed ``near`` hop.
-
-    Choice (documented for :func:`sianode.analysis.atomistic_inputs`): among completed
-    hops, those labelled ``selection == "near"`` (the hop next to the dopant, the one a
-    dopant changes most; Zhu et al., Sci. Adv. 5 (2019) eaax0651 compare this hop), else
-    all; of these the one closest to the dopant (``distance_to_dopant_A``), then the lowest
-    barrier, then the smallest key. In pure Si every T -> H -> T hop is equivalent by
-    symmetry, so this is simply the lowest of the computed ones. None when no hop completed.
-    """
-    done = [b for b in values if b.barrier_eV is not None]
-    near = [b for b in done if b.selection == "near"] or done
-    if not near:
-        return None
-    return min(near, key=lambda b: (b.distance_to_dopant_A if b.distance_to_dopant_A is not None else math.inf,
-                                    b.barrier_eV, b.key))
-
-
-def reaction_coordinate_A(positions_A: np.ndarray, cell_A: np.ndarray | None = None) -> np.ndarray:
-    """Cumulative path length along the images, Angstrom.
-
-    s_k = sum_{j<k} |R_{j+1} - R_j| over the whole configuration (3N-dimensional),
-    displacements taken with the minimum-image convention when a cell is given.
-
-    Parameters
-    ----------
-    positions_A : ndarray, shape (n_images, n_atoms, 3)
-    cell_A : ndarray, shape (3, 3), optional
-    """
-    pos = np.asarray(positions_A, dtype=float)
-    steps = np.diff(pos, axis=0)
-    if cell_A is not None:
-        cell = np.asarray(cell_A, dtype=float).reshape(3, 3)
-        frac = steps @ np.linalg.inv(cell)
-        steps = (frac - np.round(frac)) @ cell
-    lengths = np.sqrt((steps**2).sum(axis=(1, 2)))
-    return np.concatenate([[0.0], np.cumsum(lengths)])
-
-
-def neb_profile(store: Any, doc: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Energy profile of a completed NEB: relative energies and the path coordinate.
-
-    Returns
-    -------
-    dict or None
-        ``key, dopant, percent, hop, selection, calculator, image_index (list of int),
-        reaction_coordinate_A (list, or None when the image positions are not stored),
-        energy_eV (relative to the start image), barrier_eV``; None when the NEB failed.
-    """
-    b = barrier(doc)
-    if b.barrier_eV is None:
-        return None
-    coord = None
-    files = doc.get("files") or {}
-    if "positions_A" in files:
-        pos = store.get_array(files["positions_A"])
-        cell = (((doc.get("output") or {}).get("start_structure")) or {}).get("cell")
-        if pos.ndim == 3 and pos.shape[0] == len(b.energies_eV):
-            coord = reaction_coordinate_A(pos, None if cell is None else np.asarray(cell)).tolist()
-    return {
-        "key": b.key, "dopant": b.dopant, "percent": b.percent, "hop": b.hop, "selection": b.selection,
-        "calculator": b.calculator, "image_index": list(range(len(b.energies_eV))),
-        "reaction_coordinate_A": coord, "energy_eV": b.energies_eV, "barrier_eV": b.barrier_eV,
-    }
-
-
 # ------------------------------------------------------- diffusion, lattice
 def diffusivity_m2_s(
     barrier_eV: float,
@@ -559,7 +374,8 @@ def host_lattices(
         ``key, dopant, percent, supercell, lattice_constant_A, volume_change_percent,
         reason, sources, calculator``.
     """
-    docs = _select(store.find(_filter(schema.ROLE_HOST, schema.RELAX, dopant, campaign)), percent, calculator)
+    query = kind_role_filter(schema.ROLE_HOST, schema.RELAX, dopant, campaign)
+    docs = select_docs(store.find(query), percent, calculator)
     pure_docs = sorted(store.find({"kind": schema.RELAX, "labels.role": schema.ROLE_HOST,
                                    "labels.dopant": schema.PURE, "status": COMPLETED}), key=lambda d: d["key"])
     pure: dict[str, dict[str, Any]] = {}

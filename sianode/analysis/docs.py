@@ -171,3 +171,37 @@ def as_store(db: Any) -> Any:
     if db is None or isinstance(db, str):
         return open_store(db)
     raise InputError(f"db must be a ResultStore, a MongoDB URI, a launchpad path or None, got {type(db).__name__}")
+
+
+def kind_role_filter(
+    role: str,
+    kind: str,
+    dopant: str | None,
+    campaign: str | None,
+) -> dict[str, Any]:
+    """MongoDB filter of documents of ``kind`` and ``labels.role``, optionally one dopant / campaign."""
+    query: dict[str, Any] = {"kind": kind, "labels.role": role}
+    if dopant is not None:
+        query["labels.dopant"] = dopant
+    if campaign is not None:
+        query.update(campaign_filter(campaign))
+    return query
+
+
+def campaign_filter(campaign: str) -> dict[str, Any]:
+    """MongoDB filter of the documents a campaign used: first asked for them
+    (``labels.campaign``) or shared them (``labels.campaigns``, set by the workflow steps)."""
+    return {"$or": [{"labels.campaign": campaign}, {"labels.campaigns": campaign}]}
+
+
+def select_docs(docs: Iterable[dict[str, Any]], percent: float | None, calculator: str | None) -> list[dict[str, Any]]:
+    """Documents at ``percent`` (within 1e-3) of ``calculator``, in a stable order."""
+    return sorted(
+        (
+            d for d in docs
+            if percent_matches(labels(d).get("percent"), percent)
+            and (calculator is None or calculator_name(d) == calculator)
+        ),
+        key=lambda d: (str(labels(d).get("dopant")), float(labels(d).get("percent") or 0.0),
+                       str(labels(d).get("site") or labels(d).get("hop")), str(d.get("key"))),
+    )
