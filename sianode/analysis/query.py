@@ -222,12 +222,18 @@ def typed_frame(rows: Any) -> Any:
     return df.reset_index(drop=True)
 
 
+def _missing(value: Any) -> bool:
+    import pandas as pd
+
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
 def _records(df: Any) -> list[dict[str, Any]]:
     out = []
     for rec in df.to_dict(orient="records"):
         clean = {}
         for k, v in rec.items():
-            if v is None or (isinstance(v, float) and math.isnan(v)) or v is getattr(__import__("pandas"), "NA"):
+            if _missing(v):
                 clean[k] = None
             elif k in INT_COLUMNS:
                 clean[k] = int(v)
@@ -254,13 +260,8 @@ def format_results(df: Any, fmt: str = "table", *, width: int | None = None) -> 
 
 
 def _fmt(value: Any, spec: str = "") -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return ""
-    try:
-        if value is __import__("pandas").NA:
-            return ""
-    except TypeError:
-        pass
     return format(value, spec) if spec else str(value)
 
 
