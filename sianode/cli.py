@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "workflows",
     "analysis",
     "continuum",
+    "demo",
 )
 
 
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     from sianode.store.uri import mask_secrets
 
     try:
-        app(args=argv, standalone_mode=False)
+        rv = app(args=argv, standalone_mode=False)
     except SianodeError as exc:
         typer.echo(f"sianode: error: {mask_secrets(str(exc))}", err=True)
         sys.exit(2 if isinstance(exc, InputError) else 1)
@@ -123,6 +124,8 @@ def main(argv: list[str] | None = None) -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    if isinstance(rv, int) and rv:  # typer.Exit(code) is returned, not raised, outside standalone mode
+        sys.exit(rv)
 
 
 if __name__ == "__main__":  # pragma: no cover

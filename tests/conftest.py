@@ -33,7 +33,9 @@ def store(db_uri):
     """A :class:`~sianode.store.ResultStore` on a fresh database."""
     from sianode.store import open_store
 
-    return open_store(db_uri)
+    store = open_store(db_uri)
+    yield store
+    store.db.client.close()
 
 
 @pytest.fixture

@@ -79,7 +79,7 @@ def store_derived(store: Any, campaign: str | None = None) -> list[dict[str, Any
 def _insert(store: Any, key: str, doc: dict[str, Any], campaign: str | None) -> dict[str, Any]:
     existing = store.insert(key, doc)
     if campaign and campaign not in (labels(existing).get("campaigns") or []):
-        store.coll.update_one({"_id": key}, {"$addToSet": {"labels.campaigns": campaign}})
+        store.tag(key, campaign)
         existing = store.get(key) or existing
     return existing
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -55,8 +56,9 @@ INDEXES: tuple[tuple[str, ...], ...] = (
     ("labels.dopant",),
     ("labels.percent",),
     ("labels.campaign",),
-    ("calculator.name",),
-    ("kind", "calculator.name", "labels.dopant", "labels.percent"),
+    ("labels.campaigns",),
+    ("calculator.calculator",),
+    ("kind", "calculator.calculator", "labels.dopant", "labels.percent"),
 )
 
 
@@ -266,6 +268,33 @@ class ResultStore:
             log.warning("claim on %s was taken over while computing; keeping the other result", key[:12])
             return self.get(key)  # type: ignore[return-value]
         return res
+
+    def tag(self, key: str, campaign: str) -> None:
+        """Add ``campaign`` to ``labels.campaigns`` of a document shared by campaigns.
+
+        The only change ever made to a finished document; its result is never touched.
+        """
+        self.coll.update_one({"_id": key}, {"$addToSet": {"labels.campaigns": campaign}})
+
+    def release_dead_local_claims(self) -> int:
+        """Expire the leases of ``running`` claims held by dead processes on this host,
+        so the next caller takes them over at once instead of waiting for the lease."""
+        from sianode.store.server import pid_alive
+
+        host = socket.gethostname()
+        released = 0
+        for doc in self.coll.find({"status": RUNNING, "lease.owner": {"$regex": f"^{re.escape(host)}:"}}, {"lease": 1}):
+            owner = (doc.get("lease") or {}).get("owner", "")
+            try:
+                pid = int(owner.split(":")[1])
+            except (IndexError, ValueError):
+                continue
+            if not pid_alive(pid):
+                res = self.coll.update_one({"_id": doc["_id"], "status": RUNNING, "lease.owner": owner},
+                                           {"$set": {"lease.expires": 0.0}})
+                released += res.modified_count
+                log.warning("released the claim of dead process %d on calculation %s", pid, str(doc["_id"])[:12])
+        return released
 
     def forget(self, key: str) -> bool:
         """Delete a *failed* document (a completed one is never deleted)."""

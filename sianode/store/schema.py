@@ -2,12 +2,15 @@
 readers (analysis, continuum) so neither has to import the other.
 
 Every calculation document has ``kind`` (what ran) and ``labels.role`` (what it is
-for in a campaign). Labels are plain values so they can be indexed and queried.
+for in a campaign). Labels are plain values so they can be indexed and queried. ``labels.campaign`` is
+the campaign that first asked for a calculation, ``labels.campaigns`` every campaign
+that uses it (a calculation shared by campaigns is computed once).
 
 =============  ==============  ==========================================================
 kind           labels.role     labels (besides ``campaign``)
 =============  ==============  ==========================================================
-``reference``  ``li_metal``    -- (bcc Li; output ``mu_li_eV``, ``lattice_constant_A``)
+``reference``  ``li_metal``    -- (bcc Li; output ``mu_Li_eV``, ``a_A``)
+``relax``      ``lattice``     dopant ``Si``: the calculator's own cubic cell (cell relaxed)
 ``relax``      ``host``        dopant, percent, supercell, n_dopants, arrangement,
                                arrangement_multiplicity
 ``relax``      ``insertion``   the host's labels + site, site_kind, site_multiplicity,
@@ -35,6 +38,7 @@ KINDS = (SINGLE_POINT, RELAX, NEB, REFERENCE, DERIVED)
 
 # roles
 ROLE_LI_METAL = "li_metal"
+ROLE_LATTICE = "lattice"
 ROLE_HOST = "host"
 ROLE_INSERTION = "insertion"
 ROLE_HOP_END = "hop_end"

@@ -77,7 +77,8 @@ def free_port(host: str = HOST) -> int:
         return int(s.getsockname()[1])
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True while process ``pid`` exists on this host and is not a zombie."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -157,7 +158,7 @@ class EmbeddedServer:
         state = self.read_state()
         if state is None:
             return "stopped", None
-        if _pid_alive(state.pid) and ping(state.uri, timeout_s=2.0):
+        if pid_alive(state.pid) and ping(state.uri, timeout_s=2.0):
             return "running", state
         return "stale", state
 
@@ -210,12 +211,12 @@ class EmbeddedServer:
 
     @staticmethod
     def _terminate(pid: int, timeout_s: float = 15.0) -> None:
-        if not _pid_alive(pid) or not _is_secantus(pid):
+        if not pid_alive(pid) or not _is_secantus(pid):
             return
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if not _pid_alive(pid):
+            if not pid_alive(pid):
                 return
             try:  # reap it if it is our child
                 os.waitpid(pid, os.WNOHANG)
@@ -230,7 +231,7 @@ class EmbeddedServer:
             state = self.read_state()
             if state is None:
                 return False
-            was_running = _pid_alive(state.pid)
+            was_running = pid_alive(state.pid)
             self._terminate(state.pid)
             self.state_path.unlink(missing_ok=True)
             return was_running

@@ -29,6 +29,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit, urlunsplit
 
 from sianode.errors import InputError
+from sianode.store.server import pid_alive
 from sianode.workflows.flows import META_CAMPAIGN, META_HASH, SPEC_CAMPAIGN
 
 log = logging.getLogger(__name__)
@@ -152,20 +153,6 @@ def add_campaign(lp: Any, spec: Any) -> tuple[list[int], bool]:
 
 
 # ------------------------------------------------------------------ lost runs
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
 def dead_local_launches(lp: Any) -> list[int]:
     """RUNNING launches of sianode workers on this host whose process is gone."""
     from sianode.workflows.worker import WORKER_PREFIX
@@ -175,28 +162,14 @@ def dead_local_launches(lp: Any) -> list[int]:
     for launch in lp.launches.find({"state": "RUNNING", "fworker.name": {"$regex": f"^{re.escape(prefix)}"}},
                                    {"launch_id": 1, "fworker.name": 1}):
         pid = int(launch["fworker"]["name"].rsplit(":", 1)[1])
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             lost.append(int(launch["launch_id"]))
     return lost
 
 
 def release_dead_claims(store: Any) -> int:
     """Expire store claims (``running`` documents) held by dead processes on this host."""
-    host = socket.gethostname()
-    released = 0
-    for doc in store.coll.find({"status": "running", "lease.owner": {"$regex": f"^{re.escape(host)}:"}},
-                               {"lease": 1}):
-        owner = (doc.get("lease") or {}).get("owner", "")
-        try:
-            pid = int(owner.split(":")[1])
-        except (IndexError, ValueError):
-            continue
-        if not _pid_alive(pid):
-            res = store.coll.update_one({"_id": doc["_id"], "status": "running", "lease.owner": owner},
-                                        {"$set": {"lease.expires": 0.0}})
-            released += res.modified_count
-            log.warning("released the claim of dead process %d on calculation %s", pid, str(doc["_id"])[:12])
-    return released
+    return store.release_dead_local_claims()
 
 
 def recover_lost_runs(lp: Any, store: Any | None = None, *, campaign: str | None = None,

@@ -27,7 +27,7 @@ from sianode.workflows import steps
 log = logging.getLogger(__name__)
 
 #: labels.role of the pure 8-atom cell relaxed with its cell (the calculator's lattice constant)
-ROLE_LATTICE = "lattice"
+ROLE_LATTICE = schema.ROLE_LATTICE
 COMPLETED_, FAILED_, SKIPPED = "completed", "failed", "skipped"
 
 

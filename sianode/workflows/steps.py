@@ -153,7 +153,7 @@ def tag_campaign(store: Any, doc: dict[str, Any], campaign: str) -> dict[str, An
     """
     if campaign in ((doc.get("labels") or {}).get("campaigns") or ()):
         return doc
-    store.coll.update_one({"_id": doc["_id"]}, {"$addToSet": {"labels.campaigns": campaign}})
+    store.tag(doc["_id"], campaign)
     labels = dict(doc.get("labels") or {})
     labels["campaigns"] = [*(labels.get("campaigns") or []), campaign]
     return {**doc, "labels": labels}
