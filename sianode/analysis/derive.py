@@ -337,7 +337,9 @@ def lattice_constant_A(doc: Mapping[str, Any]) -> float | None:
     """Effective cubic lattice constant of a relaxed diamond host, Angstrom.
 
     a = (8 V / N)^(1/3): the cube whose volume holds 8 atoms at the cell's volume per
-    atom (V: cell volume, N: atoms). None when the document failed or has no structure.
+    atom (V: cell volume, N: atoms). For a substitutional host N = 8 n_cells, so this is
+    (V / n_cells)^(1/3) with n_cells conventional cells. None when the document failed or
+    has no structure.
     """
     structure = final_structure(doc) if doc.get("status") == COMPLETED else None
     if structure is None or not n_atoms(structure):
@@ -353,6 +355,40 @@ def cell_relaxed(doc: Mapping[str, Any]) -> bool:
     return bool(((doc.get("input") or {}).get("parameters") or {}).get("cell", False))
 
 
+def _relax_settings(doc: Mapping[str, Any]) -> tuple[Any, Any]:
+    params = (doc.get("input") or {}).get("parameters") or {}
+    return params.get("fmax"), params.get("steps")
+
+
+def _pure_reference(doc: Mapping[str, Any], pure: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The pure-Si document a host's volume is compared with (same calculator identity).
+
+    Preference: a pure host (not ``doc`` itself) relaxed with its cell, same supercell,
+    same relax settings; then the calculator's lattice document (pure 8-atom cell relaxed
+    with its cell) with the same settings; then any of them; the smallest key breaks ties.
+    For a pure host the lattice document comes first, so its row says how far the
+    64-site cell relaxation moved from the lattice stage's cell.
+    """
+    token, settings = identity_token(doc), _relax_settings(doc)
+    lab = labels(doc)
+    is_pure = lab.get("dopant") == schema.PURE
+    candidates = [p for p in pure if identity_token(p) == token and p["key"] != doc["key"]]
+    if not candidates:
+        return doc if is_pure and cell_relaxed(doc) else None
+
+    def rank(p: Mapping[str, Any]) -> tuple[Any, ...]:
+        lattice = labels(p).get("role") == schema.ROLE_LATTICE
+        return (
+            _relax_settings(p) != settings,
+            (not lattice) if is_pure else lattice,
+            not cell_relaxed(p),
+            labels(p).get("supercell") != lab.get("supercell"),
+            str(p["key"]),
+        )
+
+    return min(candidates, key=rank)
+
+
 def host_lattices(
     store: Any,
     *,
@@ -363,42 +399,57 @@ def host_lattices(
 ) -> list[dict[str, Any]]:
     """Lattice constant of every relaxed host and its volume change against pure Si.
 
-    The pure-Si reference is the pure host relaxed with the same calculator identity
-    (the smallest-key one when several). Volume change per atom:
-    100 (a / a_pure)^3 - 100 %; only for hosts relaxed with their cell (a host relaxed at
-    fixed cell, as campaigns do, has the lattice it was built with: ``reason`` says so).
+    Hosts relaxed with their cell (campaign key ``relax.host_cell``, the default) have the
+    lattice constant of the doped crystal at that concentration; the pure-Si reference is
+    chosen by :func:`_pure_reference` (same calculator identity). With a = (V / n_cells)^(1/3)
+    (:func:`lattice_constant_A`) and V_ref = n_cells a_ref^3 the pure cell of the same size:
+
+    * volume change, % = 100 (a / a_ref)^3 - 100 (Vegard-like: > 0 for Ge, < 0 for B),
+    * volume change of the cell, A^3 = V - V_ref, and per dopant atom = (V - V_ref) / n_dopants.
+
+    A host relaxed at fixed cell has the lattice it was built with: no volume change, its
+    ``reason`` says so.
 
     Returns
     -------
     list of dict
-        ``key, dopant, percent, supercell, lattice_constant_A, volume_change_percent,
-        reason, sources, calculator``.
+        ``key, dopant, percent, supercell, n_dopants, cell_relaxed, lattice_constant_A,
+        reference_lattice_constant_A, volume_change_percent, volume_change_A3,
+        volume_change_per_dopant_A3, reason, sources`` (host key, then the reference's),
+        ``calculator``.
     """
     query = kind_role_filter(schema.ROLE_HOST, schema.RELAX, dopant, campaign)
     docs = select_docs(store.find(query), percent, calculator)
-    pure_docs = sorted(store.find({"kind": schema.RELAX, "labels.role": schema.ROLE_HOST,
-                                   "labels.dopant": schema.PURE, "status": COMPLETED}), key=lambda d: d["key"])
-    pure: dict[str, dict[str, Any]] = {}
-    for d in pure_docs:
-        pure.setdefault(identity_token(d), d)
+    pure = sorted(store.find({"kind": schema.RELAX, "labels.role": {"$in": [schema.ROLE_HOST, schema.ROLE_LATTICE]},
+                              "labels.dopant": schema.PURE, "status": COMPLETED}), key=lambda d: d["key"])
     rows = []
     for d in docs:
         lab = labels(d)
         a = lattice_constant_A(d)
-        ref = pure.get(identity_token(d))
+        relaxed = cell_relaxed(d)
+        ref = _pure_reference(d, pure) if relaxed else None
         a_ref = lattice_constant_A(ref) if ref is not None else None
         reason = why_unusable(d, "host relax") or (None if a is not None else "host relax has no final structure")
-        change = None
-        if reason is None and not cell_relaxed(d):
+        change = change_a3 = per_dopant = None
+        if reason is None and not relaxed:
             reason = "host relaxed at fixed cell: its volume is the pure lattice's, no volume change to report"
         elif a is not None and a_ref is not None:
             change = 100.0 * ((a / a_ref) ** 3 - 1.0)
+            structure = final_structure(d)
+            n_cells = n_atoms(structure) / 8.0  # type: ignore[arg-type]
+            change_a3 = cell_volume_A3(structure) - n_cells * a_ref ** 3  # type: ignore[arg-type]
+            n_dop = int(lab.get("n_dopants") or 0)
+            per_dopant = change_a3 / n_dop if n_dop else None
         elif reason is None:
             reason = f"no relaxed pure-Si host for calculator {calculator_name(d)!r} to compare with"
         rows.append({
             "key": d["key"], "dopant": lab.get("dopant"), "percent": lab.get("percent"),
-            "supercell": lab.get("supercell"), "lattice_constant_A": a, "volume_change_percent": change,
-            "reason": reason, "sources": [d["key"]] + ([ref["key"]] if ref is not None and change is not None else []),
+            "supercell": lab.get("supercell"), "n_dopants": lab.get("n_dopants"), "cell_relaxed": relaxed,
+            "lattice_constant_A": a, "reference_lattice_constant_A": a_ref if change is not None else None,
+            "volume_change_percent": change, "volume_change_A3": change_a3,
+            "volume_change_per_dopant_A3": per_dopant, "reason": reason,
+            "sources": [d["key"]] + ([ref["key"]] if ref is not None and change is not None and ref["key"] != d["key"]
+                                     else []),
             "calculator": calculator_name(d),
         })
     return rows

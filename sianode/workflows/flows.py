@@ -8,9 +8,10 @@ DAG (one Firework per calculation stage)::
 
 * ``reference``: mu_Li of the calculator (role ``li_metal``).
 * ``lattice``: the calculator's own Si lattice constant; every host is built at it and
-  relaxed at fixed cell (see :mod:`sianode.workflows.stages`).
+  relaxed with its cell (``relax.host_cell``, the default) or at fixed cell (see
+  :mod:`sianode.workflows.stages`).
 * ``host``: one per (dopant, %, arrangement), plus the pure hosts.
-* ``insertion``: one per selected T-site class of the host.
+* ``insertion``: one per selected T-site class of the host, in the relaxed host's cell (fixed).
 * ``hop``: one per selected hop class: relax the start and end Li positions in the relaxed
   host (role ``hop_end``), then CI-NEB (role ``hop``).
 * ``analysis``: ``store_derived(store, campaign=name)``; it runs even if a parent

@@ -109,17 +109,19 @@ def build_host(host: dict[str, Any], a_A: float) -> Any:
 
 
 def _sites_and_hops(spec: Any, host: HostPlan) -> None:
+    _fill_sites_and_hops(host, spec.nearest_sites, spec.hop_selections)
+
+
+def _fill_sites_and_hops(host: HostPlan, k: int | None, selections: tuple[str, ...]) -> None:
     from sianode.structures import li_hops, li_sites, select_hops
     from sianode.structures.supercell import A_SI
 
     atoms = build_host(host.host_params(), A_SI)
     sites = li_sites(atoms, host.dopant_indices).T
-    k = spec.nearest_sites
     if k is not None:
         sites = sites[:k]
     host.sites = [SitePlan(s.label, [float(x) for x in s.frac], int(s.multiplicity),
                            None if s.distance_to_dopant is None else float(s.distance_to_dopant)) for s in sites]
-    selections = spec.hop_selections
     if not selections:
         return
     hops = li_hops(atoms, host.dopant_indices)
@@ -133,6 +135,41 @@ def _sites_and_hops(spec: Any, host: HostPlan) -> None:
                 "+".join(dict.fromkeys(sels)))
         for hop, sels in chosen.values()
     ]
+
+
+def plan_host(
+    dopant: str,
+    count: int,
+    supercell: int = 2,
+    *,
+    nearest_sites: int | None = None,
+    hops: tuple[str, ...] = ("near",),
+    requested_percent: float | None = None,
+) -> HostPlan:
+    """The plan of one host exactly as :func:`plan_campaign` makes it (same sites, hops, keys).
+
+    Parameters
+    ----------
+    dopant : str
+        Dopant symbol, or ``"Si"`` (with ``count`` 0) for pure Si.
+    count : int
+        Dopants in the cell; the arrangement is class 0 of ``enumerate_arrangements`` (the
+        default of a campaign with ``max_arrangements: 1``).
+    supercell : int
+        n of the n x n x n supercell (8 n^3 sites).
+    nearest_sites, hops
+        As the campaign keys ``sites: {nearest: k}`` (None: all) and ``hops``.
+    """
+    from sianode.structures import enumerate_arrangements, pure_supercell
+
+    if dopant == schema.PURE or count == 0:
+        host = HostPlan(schema.PURE, supercell, [], 0.0, 0.0, 0, 1)
+    else:
+        cls = list(enumerate_arrangements(pure_supercell(supercell), count))[0]
+        host = HostPlan(dopant, supercell, [int(i) for i in cls.dopant_indices], 100.0 * count / (8 * supercell ** 3),
+                        requested_percent, int(cls.id), int(cls.multiplicity))
+    _fill_sites_and_hops(host, nearest_sites, tuple(h for h in hops if h != "none"))
+    return host
 
 
 def plan_campaign(spec: Any) -> CampaignPlan:

@@ -25,8 +25,10 @@ key                    default        allowed
 ``sites``              ``all``        ``all`` T classes, or ``{nearest: k}``: the k closest
 ``hops``               ``[near, far]``  ``near``, ``far``, ``all``, ``none`` or a list of them
 ``calculator``         sevennet       ``{name: ..., parameters: {...}}``
-``relax``              fmax 0.05,     ``fmax`` (eV/A, > 0), ``steps`` (>= 1)
-                       steps 300
+``relax``              fmax 0.05,     ``fmax`` (eV/A, > 0), ``steps`` (>= 1), ``host_cell``
+                       steps 300,     (true/false: relax each host's cell, see below)
+                       host_cell
+                       true
 ``neb``                n_images 5,    ``n_images`` 1-15, ``fmax`` (eV/A), ``steps``, ``climb``
                        fmax 0.05,
                        steps 500
@@ -34,6 +36,20 @@ key                    default        allowed
 ``max_arrangements``   1              symmetry-distinct dopant arrangements per (dopant, %)
 ``threads``            1              torch / OpenMP threads per worker
 =====================  =============  =====================================================
+
+Host cells (``relax.host_cell``)
+--------------------------------
+The calculator's own lattice constant ``a`` comes first: the pure conventional 8-atom Si
+cell relaxed with its cell. Every host (pure and doped) is built at that ``a``. With
+``host_cell: true`` (default) each host is then relaxed with its cell: positions and all
+six cell degrees of freedom through ASE's ``FrechetCellFilter`` (the cell is not held
+cubic: a dopant arrangement of lower symmetry may shear or stretch it slightly), so a
+doped host at a finite concentration gets its own volume (Vegard-like expansion for Ge,
+contraction for B); a pure host keeps the lattice stage's cell within the force
+criterion. Li insertions, hop end points and NEBs then use that relaxed host cell at FIXED
+cell: one Li in the 64-site cell is the dilute-Li limit of the host at that dopant
+concentration. With ``host_cell: false`` hosts are relaxed at fixed cell at the pure
+``a`` (the behaviour, content keys and spec hash of campaigns before this key existed).
 
 Exactly one of ``percents`` and ``counts``. Every error is one line naming the key, the
 bad value and what is allowed, as an :class:`~sianode.errors.InputError`.
@@ -70,10 +86,12 @@ class CalculatorSettings(_Strict):
 
 
 class RelaxSettings(_Strict):
-    """Relaxations of hosts and host + Li (fixed cell)."""
+    """Relaxations of hosts (cell relaxed with ``host_cell``) and host + Li (fixed cell)."""
 
     fmax: float = Field(0.05, gt=0, le=5, description="force criterion, eV/A (0 < fmax <= 5)")
     steps: int = Field(300, ge=1, le=100000, description="maximum optimizer steps (1-100000)")
+    host_cell: bool = Field(True, description="relax each host's cell too (true/false); Li insertions and "
+                                              "hops then use that cell, fixed")
 
 
 class NEBSettings(_Strict):
@@ -145,9 +163,13 @@ class CampaignSpec(_Strict):
         return json.loads(self.model_dump_json())
 
     def spec_hash(self) -> str:
-        """SHA-256 of everything that defines the results (``threads`` left out)."""
+        """SHA-256 of everything that defines the results (``threads`` left out; ``relax.host_cell``
+        left out when false, so specs written before that key keep their hash)."""
         data = self.as_dict()
         data.pop("threads", None)
+        if not data["relax"].get("host_cell", True):
+            # host_cell: false is what every campaign did before the key existed: same hash
+            data["relax"].pop("host_cell")
         return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -335,9 +357,11 @@ calculator:
   name: sevennet                # `sianode calculators list`; lj-test is NOT physics
   parameters: {}
 
-relax:                          # hosts and host + Li: fixed cell at the calculator's own a
+relax:                          # hosts built at the calculator's own a (pure 8-atom cell relaxed)
   fmax: 0.05                    # eV/A
   steps: 300
+  host_cell: true               # relax each host's cell too (FrechetCellFilter, not held cubic);
+                                # host + Li and NEBs then at that host cell, fixed (dilute Li)
 neb:                            # climbing-image NEB, improved tangent, IDPP path
   n_images: 5
   fmax: 0.05                    # eV/A

@@ -6,11 +6,23 @@ along the workflow: the lattice relaxation, then the host, are asked for again t
 finished documents at once (nothing is recomputed). A stage whose parent calculation
 failed records nothing new and returns ``skipped`` with a reason naming that parent.
 
-Host cells use the calculator's own lattice constant: the pure conventional 8-atom Si
-cell is relaxed with its cell (``cell=True``, FrechetCellFilter) once per calculator and
+Host cells start from the calculator's own lattice constant: the pure conventional 8-atom
+Si cell is relaxed with its cell (``cell=True``, FrechetCellFilter) once per calculator and
 relax settings (role ``lattice``); every host of the campaign is then built at that ``a``
-and relaxed at fixed cell, so all hosts of one calculator share one reference lattice
-(PHYSICS.md section 1: never mix a lattice of one calculator with energies of another).
+(PHYSICS.md section 1: never mix a lattice of one calculator with energies of another) and
+relaxed
+
+* with ``relax["host_cell"]`` true (the campaign default): positions and cell together
+  (``cell=True``: all six cell degrees of freedom, the cell is not held cubic), so a doped
+  host at a finite concentration gets its own volume; a pure host keeps the lattice
+  stage's cell within the force criterion;
+* with it false, or absent from ``relax`` (Fireworks written before the key existed):
+  positions only, at the pure ``a`` (content keys as before).
+
+Li insertions, hop end points and NEBs always use the relaxed host's cell, fixed: one Li
+in the 64-site cell is the dilute-Li limit of the host at that dopant concentration. The
+host's ``cell`` flag is part of its relaxation's content key (``relax_parameters``), so
+the two kinds of host never share a document.
 
 Every stage returns a :class:`StageOutcome`.
 """
@@ -104,17 +116,28 @@ def lattice_stage(store: Any, calculator: Any, *, relax: Mapping[str, Any], camp
     return outcome, float(cell.lengths().mean())
 
 
+def host_cell(relax: Mapping[str, Any]) -> bool:
+    """Whether hosts are relaxed with their cell: ``relax["host_cell"]``, False when absent."""
+    return bool(relax.get("host_cell", False))
+
+
 def host_stage(store: Any, calculator: Any, *, host: Mapping[str, Any], labels: Mapping[str, Any],
                relax: Mapping[str, Any], stats: steps.StepStats | None = None) -> StageOutcome:
-    """Relax one host (fixed cell at the calculator's lattice constant)."""
+    """Relax one host built at the calculator's lattice constant.
+
+    Positions and cell (FrechetCellFilter) when :func:`host_cell` of ``relax`` is true,
+    positions only (fixed cell) otherwise; ``labels.host_cell`` records which.
+    """
     from sianode.workflows.plan import build_host
 
     stats = stats if stats is not None else steps.StepStats()
     lattice, a = lattice_stage(store, calculator, relax=relax, campaign=labels["campaign"], stats=stats)
     if a is None:
         return _skip("lattice", store.get(lattice.key), stats)
+    cell = host_cell(relax)
     doc = steps.relax_step(store, build_host(host, a), calculator, fmax=relax["fmax"], steps=relax["steps"],
-                           cell=False, labels={**labels, "lattice_key": lattice.key, "lattice_constant_A": a},
+                           cell=cell, labels={**labels, "lattice_key": lattice.key, "lattice_constant_A": a,
+                                              **({"host_cell": True} if cell else {})},
                            stats=stats)
     return _outcome(doc, stats, lattice=lattice.key, host=doc["key"])
 
@@ -131,14 +154,18 @@ def _relaxed_host(store: Any, calculator: Any, host: Mapping[str, Any], labels: 
 
 def insertion_stage(store: Any, calculator: Any, *, host: Mapping[str, Any], labels: Mapping[str, Any],
                     site: Mapping[str, Any], relax: Mapping[str, Any]) -> StageOutcome:
-    """Relax host + Li at one T-site class (role ``insertion``)."""
+    """Relax host + Li at one site class (role ``insertion``), in the relaxed host's cell, fixed.
+
+    ``site`` is :meth:`~sianode.workflows.plan.SitePlan.as_dict` (a T class); an optional
+    ``site["kind"]`` (``"T"`` or ``"H"``) labels another kind of site.
+    """
     from sianode.structures import insert_li
 
     stats = steps.StepStats()
     skipped, relaxed, host_key = _relaxed_host(store, calculator, host, labels, relax, stats)
     if skipped is not None:
         return skipped
-    site_labels = {**labels, "role": schema.ROLE_INSERTION, "site": site["label"], "site_kind": "T",
+    site_labels = {**labels, "role": schema.ROLE_INSERTION, "site": site["label"], "site_kind": site.get("kind", "T"),
                    "site_multiplicity": site["multiplicity"], "distance_to_dopant_A": site["distance_to_dopant_A"],
                    "host_key": host_key}
     doc = steps.relax_step(store, insert_li(relaxed, site["frac"]), calculator, fmax=relax["fmax"],
@@ -148,7 +175,7 @@ def insertion_stage(store: Any, calculator: Any, *, host: Mapping[str, Any], lab
 
 def hop_stage(store: Any, calculator: Any, *, host: Mapping[str, Any], labels: Mapping[str, Any],
               hop: Mapping[str, Any], relax: Mapping[str, Any], neb: Mapping[str, Any]) -> StageOutcome:
-    """Relax both Li end points of a hop in the relaxed host, then CI-NEB (role ``hop``)."""
+    """Relax both Li end points of a hop in the relaxed host (its cell fixed), then CI-NEB (role ``hop``)."""
     from sianode.structures import insert_li
 
     stats = steps.StepStats()

@@ -126,5 +126,33 @@ def test_fixed_cell_host_has_no_volume_change(store, build):
     assert rows["Si"]["volume_change_percent"] == pytest.approx(0.0) and pure["key"] in rows["Si"]["sources"]
 
 
+def test_volume_change_by_hand(store, build):
+    """A cell-relaxed 64-site Ge host (4 Ge) against the pure lattice: numbers worked by hand."""
+    from sianode.store import schema
+
+    # the lattice document: pure 8-atom cell relaxed with its cell, a = 5.40 A
+    lattice = build.host("Si", 0.0, -43.0, a=5.40, n=8)
+    store.coll.update_one({"_id": lattice["key"]}, {"$set": {"labels.role": schema.ROLE_LATTICE}})
+    ge = build.host("Ge", 6.25, -280.0, a=5.43)
+    store.coll.update_one({"_id": ge["key"]}, {"$set": {"labels.n_dopants": 4}})
+    rows = {r["dopant"]: r for r in derive.host_lattices(store)}
+    row = rows["Ge"]
+    assert row["lattice_constant_A"] == pytest.approx(5.43) and row["cell_relaxed"] is True
+    assert row["reference_lattice_constant_A"] == pytest.approx(5.40)
+    # V = 8 cells x 5.43^3 = 1280.82 A^3; V_ref = 8 x 5.40^3 = 1259.71 A^3
+    assert row["volume_change_A3"] == pytest.approx(8 * 5.43 ** 3 - 8 * 5.40 ** 3)
+    assert row["volume_change_A3"] == pytest.approx(21.11, abs=0.01)
+    assert row["volume_change_per_dopant_A3"] == pytest.approx(21.11 / 4, abs=0.01)
+    assert row["volume_change_percent"] == pytest.approx(100 * (5.43 ** 3 / 5.40 ** 3 - 1))
+    assert row["volume_change_percent"] == pytest.approx(1.676, abs=1e-3)
+    assert row["sources"] == [ge["key"], lattice["key"]] and row["reason"] is None
+    # a cell-relaxed pure 64-site host of the same calculator is preferred over the lattice document
+    pure = build.host("Si", 0.0, -300.0, a=5.401)
+    again = {r["dopant"]: r for r in derive.host_lattices(store)}
+    assert again["Ge"]["sources"] == [ge["key"], pure["key"]]
+    assert again["Si"]["sources"] == [pure["key"], lattice["key"]]  # the pure host vs the lattice stage
+    assert again["Si"]["volume_change_percent"] == pytest.approx(100 * ((5.401 / 5.40) ** 3 - 1))
+
+
 def test_store_derived_reachable_from_derive(store, campaign):
     assert len(derive.store_derived(store, campaign="c1")) == 7

@@ -52,6 +52,60 @@ def test_report_with_test_calculator(store, tmp_path, monkeypatch):
     assert [c.as_dict() for c in again] == [c.as_dict() for c in checks]
 
 
+def _ge_check():
+    return next(c for c in val.CHECKS if c.run is val._ge_barrier)
+
+
+def test_ge_check_is_at_6_25_percent_with_cell_relaxed_hosts(store):
+    from sianode.analysis.derive import barrier
+
+    definition = _ge_check()
+    assert "6.25 %" in definition.name and "Ge" in definition.elements and "Zhu" in definition.citation
+    assert val.GE_COUNT == 4 and val.DEFAULT_SETTINGS.host_cell is True
+    checks = {c.check: c for c in val.run_validation(store, "lj-test", quick=True, settings=LOOSE)}
+    ge = checks[definition.name]
+    assert ge.status in (val.PASS, val.FAIL) and ge.value is not None  # computed, whatever lj-test says
+    neb_ge, _, _, neb_pure, _, _ = [store.get(k) for k in ge.sources]
+    assert (neb_ge["labels"]["dopant"], neb_ge["labels"]["n_dopants"]) == ("Ge", 4)
+    assert neb_ge["labels"]["percent"] == pytest.approx(6.25) and neb_ge["labels"]["selection"] == "near"
+    assert neb_pure["labels"]["dopant"] == "Si"
+    assert ge.value == pytest.approx(barrier(neb_ge).barrier_eV - barrier(neb_pure).barrier_eV)
+    assert ge.passed is (ge.value < 0) and "6.25 % (4/64" in ge.note
+    for neb in (neb_ge, neb_pure):  # hosts relaxed with their cell, hops at that cell
+        host = store.get(neb["labels"]["host_key"])
+        assert host["output"]["cell_relaxed"] is True and host["input"]["parameters"]["cell"] is True
+
+
+def test_validate_documents_are_the_campaigns(store, tmp_path, monkeypatch):
+    """A default-settings campaign (as the demo, with LOOSE numbers) after validate reuses
+    the lattice, reference, hosts, nearest-T insertions and hops that validate computed."""
+    from sianode.calculators import get_calculator
+    from sianode.workflows import stages
+    from sianode.workflows.plan import plan_campaign
+    from sianode.workflows.spec import campaign_from_dict
+
+    call_log = tmp_path / "calls.log"
+    monkeypatch.setenv("SIANODE_CALL_LOG", str(call_log))
+    val.run_validation(store, "lj-test", quick=True, settings=LOOSE)
+    n = len(call_log.read_text().splitlines())
+    spec = campaign_from_dict({
+        "name": "demo-lj", "dopants": ["B", "P", "Ge"], "counts": [1, 4], "hops": "near",
+        "calculator": {"name": "lj-test"}, "relax": {"fmax": LOOSE.fmax, "steps": LOOSE.steps},
+        "neb": {"n_images": LOOSE.n_images, "fmax": LOOSE.neb_fmax, "steps": LOOSE.neb_steps},
+        "reference": {"fmax": LOOSE.reference_fmax}})
+    calc, relax, neb = get_calculator("lj-test"), spec.relax.model_dump(), spec.neb.model_dump()
+    assert relax == LOOSE.relax and neb == LOOSE.neb
+    reused = [stages.reference_stage(store, calc, fmax=spec.reference.fmax, campaign=spec.name)]
+    for host in plan_campaign(spec).hosts:
+        common = {"host": host.host_params(), "labels": host.labels(spec.name), "relax": relax}
+        if host.dopant in ("Si", "B", "P") and len(host.dopant_indices) <= 1:
+            reused.append(stages.insertion_stage(store, calc, site=host.sites[0].as_dict(), **common))
+        if host.dopant == "Si" or (host.dopant == "Ge" and len(host.dopant_indices) == 4):
+            reused.append(stages.hop_stage(store, calc, hop=host.hops[0].as_dict(), neb=neb, **common))
+    assert len(reused) == 6 and all(o.status == "completed" and o.stats.computed == 0 for o in reused)
+    assert len(call_log.read_text().splitlines()) == n  # nothing recomputed
+
+
 def test_quick_skips_convergence(store):
     checks = val.run_validation(store, "lj-test", quick=True, settings=LOOSE)
     last = checks[-1]

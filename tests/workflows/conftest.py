@@ -18,7 +18,9 @@ TINY = {
     "sites": {"nearest": 1},
     "hops": "far",
     "calculator": {"name": "lj-test"},
-    "relax": {"fmax": 0.1, "steps": 200},
+    # fixed-cell hosts: in 8-atom cells lj-test distorts a cell-relaxed 2-B host so much that a
+    # far hop has its maximum at an end point (test_stages.py covers host_cell: true)
+    "relax": {"fmax": 0.1, "steps": 200, "host_cell": False},
     "neb": {"n_images": 3, "fmax": 0.2, "steps": 200},
     "reference": {"fmax": 0.05},
 }
