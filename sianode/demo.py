@@ -106,16 +106,15 @@ def render_rows(rows: list[dict[str, Any]], title: str) -> Any:
     def f(x: Any, spec: str) -> str:
         return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
-    table = Table(title=title)
-    for name, justify in (("dopant", "left"), ("atom %", "right"), ("T classes", "right"),
-                          ("E_ins nearest T (eV)", "right"), ("E_ins min (eV)", "right"),
-                          ("E_ins avg 300 K (eV)", "right"), ("barrier (eV)", "right"), ("D 300 K (m²/s)", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table = Table(title=title, caption="E_ins: eV per Li vs bcc Li (T sites); E_a: near-hop CI-NEB barrier, eV; "
+                  "D: harmonic TST at 300 K, m^2/s")
+    for name in ("dopant", "at.%", "T sites", "E_ins near", "E_ins min", "<E_ins> 300K", "E_a", "D 300K"):
+        table.add_column(name, justify="left" if name == "dopant" else "right")
     for r in rows:
         table.add_row(r["dopant"], f(r["percent"], ".4g"), r["t_classes"], f(r["e_ins_nearest_eV"], "+.3f"),
                       f(r["e_ins_min_eV"], "+.3f"), f(r["e_ins_avg_eV"], "+.3f"),
-                      f(r["barrier_eV"], ".3f") if r["barrier_eV"] is not None else f"- ({r['barrier_note']})",
-                      f(r["diffusivity_m2_s"], ".2e"))
+                      f(r["barrier_eV"], ".3f") if r["barrier_eV"] is not None else "failed",
+                      f(r["diffusivity_m2_s"], ".1e"))
     return table
 
 

@@ -276,6 +276,19 @@ class ResultStore:
         """
         self.coll.update_one({"_id": key}, {"$addToSet": {"labels.campaigns": campaign}})
 
+    def relabel(self, key: str, labels: Mapping[str, Any]) -> None:
+        """Make ``labels`` the primary labels of a document, keeping the previous ones
+        under ``labels.also`` and its ``labels.campaigns``. Only labels change: the
+        input, output and status of a calculation are never touched."""
+        doc = self.get(key)
+        if doc is None:
+            return
+        old = dict(doc.get("labels") or {})
+        also = [*old.pop("also", []), {k: v for k, v in old.items() if k != "campaigns"}]
+        new = {**labels, "campaigns": sorted(set(old.get("campaigns") or []) | set(labels.get("campaigns") or [])),
+               "also": also}
+        self.coll.update_one({"_id": key, "labels": doc.get("labels")}, {"$set": {"labels": new}})
+
     def release_dead_local_claims(self) -> int:
         """Expire the leases of ``running`` claims held by dead processes on this host,
         so the next caller takes them over at once instead of waiting for the lease."""

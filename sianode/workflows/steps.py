@@ -127,6 +127,7 @@ def _run(store: Any, key: str, kind: str, fn: Callable[[], Any], meta: Mapping[s
     if campaign is not None:
         meta = {**meta, "labels": {**meta["labels"], "campaigns": [str(campaign)]}}
     doc = store.get_or_compute(key, wrapped, meta={**meta, "kind": kind})
+    doc = _primary_labels(store, doc, meta.get("labels") or {})
     if campaign is not None:
         doc = tag_campaign(store, doc, str(campaign))
     if stats is not None:
@@ -141,6 +142,25 @@ def _run(store: Any, key: str, kind: str, fn: Callable[[], Any], meta: Mapping[s
     if doc.get("status") == FAILED:
         log.warning("%s %s failed: %s", kind, key[:12], doc.get("reason"))
     return doc
+
+
+#: When one calculation serves two roles (Li at a T-site representative is both an
+#: ``insertion`` and a hop's end point: same structure, same key, computed once), the
+#: role that analysis reads first wins the document's primary labels.
+ROLE_PRIORITY = {schema.ROLE_HOP_END: 1, schema.ROLE_INSERTION: 2, schema.ROLE_HOST: 2,
+                 schema.ROLE_LATTICE: 2, schema.ROLE_LI_METAL: 2, schema.ROLE_HOP: 2}
+
+
+def _primary_labels(store: Any, doc: dict[str, Any], labels: Mapping[str, Any]) -> dict[str, Any]:
+    """Give ``doc`` the requested ``labels`` when their role outranks the stored one."""
+    old_role = (doc.get("labels") or {}).get("role")
+    new_role = labels.get("role")
+    if new_role is None or new_role == old_role:
+        return doc
+    if ROLE_PRIORITY.get(new_role, 0) <= ROLE_PRIORITY.get(old_role, 0):
+        return doc
+    store.relabel(doc["_id"], dict(labels))
+    return store.get(doc["_id"]) or doc
 
 
 def tag_campaign(store: Any, doc: dict[str, Any], campaign: str) -> dict[str, Any]:

@@ -142,3 +142,15 @@ def test_claim_of_a_killed_worker_is_taken_over(store, db_uri, tmp_path):
 def test_indexes_exist(store):
     names = {tuple(k for k, _ in ix["key"].items()) for ix in store.coll.list_indexes()}
     assert ("labels.dopant",) in names and ("status",) in names and ("kind",) in names
+
+
+def test_relabel_keeps_result_and_previous_labels(store):
+    key = _key(8)
+    store.get_or_compute(key, lambda: {"energy_eV": -5.0},
+                         meta={"kind": "relax", "labels": {"role": "hop_end", "hop": "hop1", "campaigns": ["a"]}})
+    store.relabel(key, {"role": "insertion", "site": "T1", "campaigns": ["b"]})
+    doc = store.get(key)
+    assert doc["output"] == {"energy_eV": -5.0} and doc["status"] == COMPLETED
+    assert doc["labels"]["role"] == "insertion" and doc["labels"]["site"] == "T1"
+    assert doc["labels"]["campaigns"] == ["a", "b"]
+    assert doc["labels"]["also"] == [{"role": "hop_end", "hop": "hop1"}]
