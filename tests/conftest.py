@@ -10,6 +10,23 @@ from pathlib import Path
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory):
+    """No test touches ./sianode-data or a database from the environment: a test that
+    falls back to the embedded server gets one in a session temp dir, stopped at the end."""
+    from sianode.store.server import EmbeddedServer
+
+    home = tmp_path_factory.mktemp("default-home")
+    saved = {k: os.environ.pop(k, None) for k in ("SIANODE_HOME", "SIANODE_DB_URI", "SIANODE_LAUNCHPAD")}
+    os.environ["SIANODE_HOME"] = str(home)
+    yield home
+    EmbeddedServer(home=home).stop()
+    os.environ.pop("SIANODE_HOME", None)
+    for k, v in saved.items():
+        if v is not None:
+            os.environ[k] = v
+
+
 @pytest.fixture(scope="session")
 def db_server(tmp_path_factory: pytest.TempPathFactory):
     """A real SecantusDB server process on 127.0.0.1 (``:memory:`` storage)."""

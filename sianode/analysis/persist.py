@@ -105,8 +105,9 @@ def atomistic_inputs(
 ) -> dict[str, Any]:
     """Atomistic inputs of the continuum model for one dopant concentration.
 
-    Returns ``{"barrier_eV": {"value", "unit", "source", "calculator"}, "lattice_constant_A":
-    {...}, "attempt_frequency_Hz": {...}}`` with ``source`` the key of the document each value
+    Returns ``{"barrier_eV": {"value", "unit", "source", "calculator"}, "reference_barrier_eV":
+    {...} (pure Si's near-hop barrier, same calculator), "lattice_constant_A": {...},
+    "attempt_frequency_Hz": {...}}`` with ``source`` the key of the document each value
     came from; an entry the database cannot give is omitted (an empty dict when it has
     nothing). ``omega_m3_mol`` is never given: one Li in a supercell yields only the dilute
     partial molar volume, not the average over lithiation to Li15Si4 the stress model needs.
@@ -166,6 +167,10 @@ def _atomistic_inputs(store: Any, dopant: str | None, percent: float | None, cal
         nu = (neb_doc.get("output") or {}).get("attempt_frequency_Hz")
         if nu is not None:
             inputs["attempt_frequency_Hz"] = {"value": float(nu), "unit": "Hz", "source": rep.key, "calculator": calc}
+        ref = rep if pure else derive.near_hop(derive.barriers(store, dopant=schema.PURE, percent=0.0, calculator=calc))
+        if ref is not None:  # the same calculator's pure-Si barrier: lets the continuum use barrier shifts
+            inputs["reference_barrier_eV"] = {"value": ref.barrier_eV, "unit": "eV", "source": ref.key,
+                                              "calculator": calc}
     hosts = [r for r in derive.host_lattices(store, dopant=name, percent=percent, calculator=calc)
              if r["lattice_constant_A"] is not None]
     hosts.sort(key=lambda r: (r["key"] != host_key, r["key"]))

@@ -341,8 +341,20 @@ def parameters_for(
     percent: float | None,
     atomistic: dict[str, Any] | None = None,
     overrides: dict[str, Any] | None = None,
+    diffusivity_model: str = "shift",
 ) -> ContinuumParameters:
     """Build the parameter set for pure Si or one dopant concentration.
+
+    Diffusivity models (``diffusivity_model``), used when ``atomistic`` gives a barrier:
+
+    * ``"shift"`` (default, needs ``atomistic["reference_barrier_eV"]``, the pure-Si barrier
+      of the same calculator): D = D_Pell(T) exp(-(E_a - E_a,pure) / kT). The measured
+      pure-Si diffusivity (Pell, Phys. Rev. 119 (1960) 1222) is kept and only the
+      calculator's barrier *change* caused by the dopant enters, assuming the same
+      prefactor (harmonic TST, Vineyard 1957). A calculator's systematic barrier error
+      (SevenNet: 0.47 eV vs 0.66 eV measured) cancels in the difference, while in the
+      absolute model it changes D by orders of magnitude (exp(0.19 eV / kT) ~ 1.6e3 at 300 K).
+    * ``"absolute"``: harmonic TST from the barrier alone, :func:`diffusivity_from_barrier`.
 
     Order of precedence: ``overrides`` > ``atomistic`` > cited defaults. D comes from
     ``atomistic["barrier_eV"]`` through :func:`diffusivity_from_barrier` (with the
@@ -386,9 +398,18 @@ def parameters_for(
         resolved[field_name] = value if isinstance(value, Parameter) else Parameter(float(value), _UNITS[field_name], "user override")
 
     T = resolved["temperature_k"].value if "temperature_k" in resolved else 300.0
+    if diffusivity_model not in ("shift", "absolute"):
+        raise InputError(f"diffusivity model {diffusivity_model!r} is not allowed; allowed: shift, absolute")
     barrier = _entry(atomistic, "barrier_eV")
+    reference = _entry(atomistic, "reference_barrier_eV")
     if "diffusivity_m2_s" not in resolved:
-        if barrier is not None:
+        if barrier is not None and reference is not None and diffusivity_model == "shift":
+            shift = barrier[0] - reference[0]
+            d = pell_diffusivity(T) * math.exp(-shift / (K_B_EV_K * T))
+            resolved["diffusivity_m2_s"] = Parameter(
+                d, "m^2/s", f"{PELL_1960} at {T:g} K x exp(-dE_a/kT), dE_a = {barrier[0]:.3f} - {reference[0]:.3f} "
+                f"= {shift:+.3f} eV (barrier {barrier[1]}; pure-Si barrier {reference[1]}); {VINEYARD_1957}")
+        elif barrier is not None:
             a = _entry(atomistic, "lattice_constant_A")
             nu = _entry(atomistic, "attempt_frequency_Hz")
             d = diffusivity_from_barrier(

@@ -55,7 +55,7 @@ def test_atomistic_and_overrides():
     assert ContinuumParameters.from_dict(q.as_dict()) == q
 
 
-def test_dopant_without_data():
+def test_dopant_without_data(sianode_home):
     with pytest.raises(InputError, match="no atomistic data for dopant Ge and no default"):
         parameters_for("Ge", 6.25)
     with pytest.raises(InputError, match="no atomistic data for dopant S"):
@@ -88,3 +88,24 @@ def test_table_renders():
     console.print(parameters_for(None, None).table())
     text = console.export_text()
     assert "youngs_csi_pa" in text and "Hertzberg" in text
+
+
+def test_shift_model_keeps_pell_for_pure_and_scales_by_the_barrier_change():
+    """D_X = D_Pell(T) exp(-(E_a,X - E_a,pure)/kT): pure Si gets Pell's measured D exactly,
+    a dopant lowering the barrier by 0.1 eV gets exp(0.1 / (k_B 300 K)) = 47.7 times more."""
+    import math
+
+    from sianode.continuum.parameters import parameters_for, pell_diffusivity
+
+    kT = 8.617333262e-5 * 300.0
+    pure = parameters_for(None, None, atomistic={"barrier_eV": {"value": 0.47, "source": "k1"},
+                                                 "reference_barrier_eV": {"value": 0.47, "source": "k1"}})
+    assert pure.diffusivity_m2_s.value == pytest.approx(pell_diffusivity(300.0), rel=1e-12)
+    dop = parameters_for("B", 1.5625, atomistic={"barrier_eV": {"value": 0.37, "source": "k2"},
+                                                 "reference_barrier_eV": {"value": 0.47, "source": "k1"}})
+    assert dop.diffusivity_m2_s.value / pure.diffusivity_m2_s.value == pytest.approx(math.exp(0.1 / kT), rel=1e-9)
+    assert "k1" in dop.diffusivity_m2_s.source and "k2" in dop.diffusivity_m2_s.source
+    absolute = parameters_for("B", 1.5625, diffusivity_model="absolute",
+                              atomistic={"barrier_eV": {"value": 0.37, "source": "k2"},
+                                         "reference_barrier_eV": {"value": 0.47, "source": "k1"}})
+    assert "harmonic TST" in absolute.diffusivity_m2_s.source
