@@ -48,8 +48,11 @@ doped host at a finite concentration gets its own volume (Vegard-like expansion 
 contraction for B); a pure host keeps the lattice stage's cell within the force
 criterion. Li insertions, hop end points and NEBs then use that relaxed host cell at FIXED
 cell: one Li in the 64-site cell is the dilute-Li limit of the host at that dopant
-concentration. With ``host_cell: false`` hosts are relaxed at fixed cell at the pure
-``a`` (the behaviour, content keys and spec hash of campaigns before this key existed).
+concentration. The cell is converged to the same ``relax.fmax``: FrechetCellFilter's cell
+"forces" are the virial / N atoms, so the residual stress is up to fmax N / V (64 sites at
+fmax 0.05 eV/A: about 0.4 GPa, a volume strain of about 0.4 % in Si); tighten ``relax.fmax``
+to resolve smaller volume changes. With ``host_cell: false`` hosts are relaxed at fixed cell at
+the pure ``a`` (the behaviour, content keys and spec hash of campaigns before this key existed).
 
 Exactly one of ``percents`` and ``counts``. Every error is one line naming the key, the
 bad value and what is allowed, as an :class:`~sianode.errors.InputError`.
