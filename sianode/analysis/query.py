@@ -34,11 +34,12 @@ logger = logging.getLogger(__name__)
 #: columns of :func:`results`, in order.
 COLUMNS = (
     "key", "kind", "role", "dopant", "percent", "site", "hop", "site_kind", "multiplicity",
-    "distance_to_dopant_A", "energy_eV", "e_ins_eV", "barrier_eV", "status", "reason",
-    "calculator", "campaign", "sources",
+    "distance_to_dopant_A", "energy_eV", "e_ins_eV", "barrier_eV", "lattice_constant_A",
+    "volume_change_percent", "status", "reason", "calculator", "campaign", "sources",
 )
 #: float columns (units in the names; percent in atom %); ``multiplicity`` is an integer.
-FLOAT_COLUMNS = ("percent", "distance_to_dopant_A", "energy_eV", "e_ins_eV", "barrier_eV")
+FLOAT_COLUMNS = ("percent", "distance_to_dopant_A", "energy_eV", "e_ins_eV", "barrier_eV", "lattice_constant_A",
+                 "volume_change_percent")
 INT_COLUMNS = ("multiplicity",)
 STRING_COLUMNS = tuple(c for c in COLUMNS if c not in FLOAT_COLUMNS + INT_COLUMNS)
 
@@ -131,7 +132,8 @@ def fetch_documents(
                                        str(labels(d).get("site") or labels(d).get("hop") or ""), d["key"]))
 
 
-def _row(doc: dict[str, Any], e_ins: derive.InsertionEnergy | None, hop: derive.Barrier | None) -> dict[str, Any]:
+def _row(doc: dict[str, Any], e_ins: derive.InsertionEnergy | None, hop: derive.Barrier | None,
+         lattice: dict[str, Any] | None = None) -> dict[str, Any]:
     lab = labels(doc)
     out = doc.get("output") or {}
     derived = e_ins or hop
@@ -144,6 +146,8 @@ def _row(doc: dict[str, Any], e_ins: derive.InsertionEnergy | None, hop: derive.
         "site_kind": lab.get("site_kind"), "multiplicity": mult,
         "distance_to_dopant_A": lab.get("distance_to_dopant_A"), "energy_eV": energy,
         "e_ins_eV": e_ins.e_ins_eV if e_ins else None, "barrier_eV": hop.barrier_eV if hop else None,
+        "lattice_constant_A": (lattice or {}).get("lattice_constant_A"),
+        "volume_change_percent": (lattice or {}).get("volume_change_percent"),
         "status": doc.get("status"), "reason": reason or None, "calculator": calculator_name(doc),
         "campaign": lab.get("campaign"),
         "sources": SOURCES_SEP.join(derived.sources) if derived is not None and derived.sources else None,
@@ -203,7 +207,10 @@ def results(
             e_ins[d["key"]] = derive.insertion_energy(d, hosts.get(labels(d).get("host_key")),
                                                       refs.get(identity_token(d)))
     hops = {d["key"]: derive.barrier(d) for d in docs if d.get("kind") == schema.NEB}
-    rows = [_row(d, e_ins.get(d["key"]), hops.get(d["key"])) for d in docs]
+    lattices: dict[str, dict[str, Any]] = {}
+    if any(labels(d).get("role") == schema.ROLE_HOST and d.get("status") == "completed" for d in docs):
+        lattices = {r["key"]: r for r in derive.host_lattices(store, dopant=None, campaign=campaign)}
+    rows = [_row(d, e_ins.get(d["key"]), hops.get(d["key"]), lattices.get(d["key"])) for d in docs]
     return typed_frame(rows)
 
 
