@@ -5,6 +5,15 @@ Henkelman, Jonsson, J. Chem. Phys. 113 (2000) 9978 (improved tangent); Smidstrup
 J. Chem. Phys. 140 (2014) 214106 (IDPP interpolation). The band is first relaxed without the
 climbing image to ``preconverge_fmax``, then the highest image climbs until ``fmax``.
 
+By default the band is an ASE ``DyNEB`` (Lindgren, Kastlunger, Peterson, J. Chem. Theory Comput.
+15 (2019) 5787): an image whose NEB force is below its criterion is not moved and so not
+recomputed, and with ``scale_fmax > 0`` the criterion of image i grows with its distance from the
+highest image, fmax_i = fmax (1 + scale_fmax |R_i - R_max|) (|.| over all atoms, A). The climbing
+image is always held to ``fmax`` itself, so the saddle and the barrier are converged as tightly as
+without scaling; only images away from the saddle (which do not enter the barrier) are looser.
+Every calculator evaluation of every image, end points included, is counted in
+``n_force_calls``: images that are skipped are not computed, so they cost nothing.
+
 A path that did not converge, or whose highest image is an end point, is reported by its
 ``status`` with ``barrier_eV = None``: never as a barrier number.
 """
@@ -27,6 +36,9 @@ from sianode.structures.serialize import as_ase
 logger = logging.getLogger(__name__)
 
 STATUSES = ("ok", "not_converged", "maximum_at_endpoint")
+
+#: default DyNEB ``scale_fmax`` (1/A): criterion of image i is fmax (1 + SCALE_FMAX |R_i - R_max|).
+SCALE_FMAX = 1.0
 
 
 def _check_endpoints(start: Any, end: Any) -> None:
@@ -51,6 +63,8 @@ def neb(
     interpolation: str = "idpp",
     method: str = "improvedtangent",
     k: float = 0.1,
+    dynamic: bool = True,
+    scale_fmax: float | None = None,
 ) -> NEBResult:
     """Minimum-energy path and barrier between two relaxed end points.
 
@@ -79,15 +93,26 @@ def neb(
         ASE NEB tangent method, default ``"improvedtangent"``.
     k : float
         Spring constant, eV/A^2.
+    dynamic : bool
+        Dynamic relaxation (ASE ``DyNEB``): images below their force criterion are frozen and not
+        recomputed until spring changes push them above it again. False: plain ASE ``NEB``.
+    scale_fmax : float or None
+        DyNEB criterion scaling, 1/A: image i is converged at fmax (1 + scale_fmax |R_i - R_max|),
+        R_max the highest image (which is always held to ``fmax``). 0 holds every image to
+        ``fmax``. None: :data:`SCALE_FMAX` with ``dynamic``, 0 without; a value > 0 needs
+        ``dynamic=True``.
 
     Returns
     -------
     NEBResult
         ``status`` 'ok' | 'not_converged' | 'maximum_at_endpoint'; ``barrier_eV`` only when 'ok'.
         'maximum_at_endpoint' (the highest image is an end point, converged or not) takes
-        precedence over 'not_converged'.
+        precedence over 'not_converged'. ``converged`` is checked again after the run on the full
+        (unfrozen) NEB forces: every image below its criterion, the highest image below ``fmax``.
+        ``fmax_eV_A`` is the largest full NEB force on any moving image, ``fmax_saddle_eV_A``
+        that on the highest image.
     """
-    from ase.mep import NEB
+    from ase.mep import DyNEB
 
     if not (isinstance(n_images, int) and n_images >= 1):
         raise InputError(f"n_images must be a positive integer, got {n_images!r}")
@@ -97,6 +122,13 @@ def neb(
         raise InputError(f"steps must be a non-negative integer, got {steps!r}")
     if interpolation not in ("idpp", "linear"):
         raise InputError(f"interpolation must be 'idpp' or 'linear', got {interpolation!r}")
+    if scale_fmax is None:
+        scale_fmax = SCALE_FMAX if dynamic else 0.0
+    if not (isinstance(scale_fmax, (int, float)) and scale_fmax >= 0):
+        raise InputError(f"scale_fmax must be a non-negative number in 1/A, got {scale_fmax!r}")
+    if scale_fmax > 0 and not dynamic:
+        raise InputError(f"scale_fmax={scale_fmax!r} needs dynamic=True (DyNEB); use scale_fmax=0 "
+                         "with dynamic=False")
     opt_cls = optimizer_class(optimizer)
     start, end = as_ase(start).copy(), as_ase(end).copy()
     _check_endpoints(start, end)
@@ -108,7 +140,8 @@ def neb(
     wrappers = [guarded(inner, provenance) for _ in images]
     for image, wrapper in zip(images, wrappers):
         image.calc = wrapper
-    band = NEB(images, k=k, climb=False, method=method)
+    band = DyNEB(images, k=k, fmax=float(fmax), climb=False, method=method,
+                 dynamic_relaxation=bool(dynamic), scale_fmax=float(scale_fmax))
     band.interpolate(method=interpolation, mic=bool(start.pbc.any()), apply_constraint=False)
     for n, image in enumerate(images[1:-1], start=1):
         check_geometry(image, f"interpolated NEB image {n}")
@@ -118,23 +151,28 @@ def neb(
     used = 0
     try:
         if preconverge_fmax > fmax and climb:
+            band.fmax = float(preconverge_fmax)  # DyNEB's criterion must be the optimizer's
             opt = opt_cls(band, logfile=None)
             opt.run(fmax=preconverge_fmax, steps=steps)
             used = opt.nsteps
+            band.fmax = float(fmax)
         # no climbing towards an end point: a downhill band would never converge
         top = int(np.argmax([image.get_potential_energy() for image in images]))
         band.climb = bool(climb) and 0 < top < len(images) - 1
         opt = opt_cls(band, logfile=None)
         converged = bool(opt.run(fmax=fmax, steps=max(steps - used, 0)))
         used += opt.nsteps
+        energies = np.array([image.get_potential_energy() for image in images])
+        image_fmax, criteria = _image_fmax(band, float(fmax), float(scale_fmax) if dynamic else 0.0)
     except (FloatingPointError, np.linalg.LinAlgError) as exc:
         raise CalculationFailed(f"NEB failed numerically: {exc}") from exc
     wall = time.perf_counter() - t0
 
-    energies = np.array([image.get_potential_energy() for image in images])
     positions = np.array([image.get_positions() for image in images])
-    fmax_now = float(np.sqrt((band.get_forces() ** 2).sum(axis=1).max()))
+    fmax_now = float(image_fmax.max())
     imax = int(np.argmax(energies))
+    # the optimizer saw DyNEB's zeroed forces: check convergence again on the full ones
+    converged = converged and bool(np.all(image_fmax <= criteria))
     if imax in (0, len(images) - 1):
         status = "maximum_at_endpoint"
     elif not converged:
@@ -153,10 +191,35 @@ def neb(
         converged=converged, steps=used, n_force_calls=n_calls, n_images=n_images, fmax_eV_A=fmax_now,
         fmax_target_eV_A=float(fmax), reaction_energy_eV=float(energies[-1] - energies[0]), wall_s=wall,
         calculator=provenance,
-        settings={"climb": bool(climb), "climbed": bool(band.climb), "preconverge_fmax_eV_A": float(preconverge_fmax), "optimizer": optimizer,
-                  "interpolation": interpolation, "method": method, "k_eV_A2": float(k), "max_steps": steps},
+        settings={"climb": bool(climb), "climbed": bool(band.climb),
+                  "preconverge_fmax_eV_A": float(preconverge_fmax), "optimizer": optimizer,
+                  "interpolation": interpolation, "method": method, "k_eV_A2": float(k), "max_steps": steps,
+                  "dynamic": bool(dynamic), "scale_fmax_1_A": float(scale_fmax)},
+        fmax_saddle_eV_A=float(image_fmax[imax - 1]) if 0 < imax < len(images) - 1 else None,
         arrays={"positions_A": positions, "energies_eV": energies},
     )
+
+
+def _image_fmax(band: Any, fmax: float, scale_fmax: float) -> tuple[np.ndarray, np.ndarray]:
+    """Full NEB force (eV/A) of each moving image and its convergence criterion (eV/A).
+
+    Uses the plain NEB forces (``BaseNEB.get_forces``, without DyNEB's zeroing of frozen images) on
+    the images as they are, so every result comes from the calculators' caches: no new call.
+    The criterion is ``fmax (1 + scale_fmax |R_i - R_max|)``, ``fmax`` itself for the highest image.
+    """
+    from ase.mep.neb import BaseNEB
+
+    n = band.natoms
+    forces = BaseNEB.get_forces(band).reshape(band.nimages - 2, n, 3)
+    image_fmax = np.sqrt((forces ** 2).sum(axis=2)).max(axis=1)
+    positions = np.array([image.get_positions() for image in band.images[1:-1]])
+    top = int(band.imax) - 1
+    if 0 <= top < len(positions):
+        distance = np.sqrt(((positions - positions[top]) ** 2).sum(axis=(1, 2)))
+    else:  # highest image is an end point: no scaling (the status says so anyway)
+        distance = np.zeros(len(positions))
+    criteria = fmax * (1.0 + scale_fmax * distance)
+    return image_fmax, criteria
 
 
 def _bare(atoms: Any) -> Any:

@@ -124,8 +124,10 @@ class NEBResult:
     """A climbing-image NEB path.
 
     ``status`` is ``'ok'``, ``'not_converged'`` or ``'maximum_at_endpoint'``; ``barrier_eV`` (saddle
-    minus start, eV) is set only when ``status == 'ok'``. ``arrays``: ``positions_A``
-    (n_images+2, n, 3) and ``energies_eV`` (n_images+2,).
+    minus start, eV) is set only when ``status == 'ok'``. ``fmax_eV_A`` is the largest NEB force
+    (eV/A) on any moving image, ``fmax_saddle_eV_A`` that on the highest image (None when the highest
+    image is an end point). ``arrays``: ``positions_A`` (n_images+2, n, 3) and ``energies_eV``
+    (n_images+2,).
     """
 
     status: str
@@ -145,12 +147,13 @@ class NEBResult:
     wall_s: float
     calculator: dict[str, Any]
     settings: dict[str, Any]
+    fmax_saddle_eV_A: float | None = None
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """Keys: status, barrier_eV, energies_eV, saddle_index, saddle_structure, start_structure,
-        end_structure, converged, steps, n_force_calls, n_images, fmax_eV_A, fmax_target_eV_A,
-        reaction_energy_eV, wall_s, calculator, settings."""
+        end_structure, converged, steps, n_force_calls, n_images, fmax_eV_A, fmax_saddle_eV_A,
+        fmax_target_eV_A, reaction_energy_eV, wall_s, calculator, settings."""
         return {
             "status": self.status,
             "barrier_eV": None if self.barrier_eV is None else float(self.barrier_eV),
@@ -164,6 +167,7 @@ class NEBResult:
             "n_force_calls": int(self.n_force_calls),
             "n_images": int(self.n_images),
             "fmax_eV_A": float(self.fmax_eV_A),
+            "fmax_saddle_eV_A": None if self.fmax_saddle_eV_A is None else float(self.fmax_saddle_eV_A),
             "fmax_target_eV_A": float(self.fmax_target_eV_A),
             "reaction_energy_eV": float(self.reaction_energy_eV),
             "wall_s": float(self.wall_s),
