@@ -119,7 +119,12 @@ def main() -> None:
     st = ours.settings
     print(f"\nsianode settings: preconverge {st['preconverge_fmax_eV_A']} eV/A, dynamic {st['dynamic']}, "
           f"scale_fmax {st['scale_fmax_1_A']} 1/A; saddle image at fmax {ours.fmax_saddle_eV_A:.3f} eV/A, "
-          f"band max {ours.fmax_eV_A:.3f} eV/A; saddle image {ours.saddle_index} of {n_images + 1}")
+          f"band max {ours.fmax_eV_A:.3f} eV/A")
+    li_h = 0.5 * (start.structure.positions[-1] + end.structure.positions[-1])  # H site, midway T -> T
+    for label, r in results.items():
+        if r.status == "ok":
+            d = np.linalg.norm(r.saddle_structure.positions[-1] - li_h)
+            print(f"saddle of {label}: image {r.saddle_index} of 0..{n_images + 1}, Li {d:.3f} A from the H site")
     ratio = ours.n_force_calls / ase_default.n_force_calls
     print(f"force calls: sianode {ours.n_force_calls}, ASE defaults {ase_default.n_force_calls}, "
           f"sianode before {before.n_force_calls}")
