@@ -189,10 +189,16 @@ def relax_key(atoms: Any, calculator: Any, *, fmax: float = 0.05, steps: int = 3
     return content_key(schema.RELAX, atoms, calculator.identity(), relax_parameters(fmax=fmax, steps=steps, cell=cell))
 
 
+#: the band of every NEB: dynamic relaxation (ASE DyNEB) with this ``scale_fmax`` (1/A)
+NEB_SCALE_FMAX = 1.0
+
+
 def neb_parameters(*, n_images: int, fmax: float, steps: int, climb: bool) -> dict[str, Any]:
-    """The operation parameters of an NEB (part of its content key)."""
+    """The operation parameters of an NEB (part of its content key): everything that can
+    change its numbers, the band algorithm included."""
     return {"n_images": int(n_images), "fmax": float(fmax), "steps": int(steps), "climb": bool(climb),
-            "method": "improvedtangent", "interpolation": "idpp"}
+            "method": "improvedtangent", "interpolation": "idpp", "band": "DyNEB",
+            "scale_fmax": NEB_SCALE_FMAX}
 
 
 def reference_parameters(*, fmax: float) -> dict[str, Any]:
@@ -309,7 +315,8 @@ def neb_step(
         check_distances(s)
         check_distances(e)
         calculator.check_elements(s)
-        result = neb(s, e, calculator, n_images=n_images, fmax=fmax, climb=climb, steps=steps)
+        result = neb(s, e, calculator, n_images=n_images, fmax=fmax, climb=climb, steps=steps,
+                     dynamic=True, scale_fmax=NEB_SCALE_FMAX)
         status = _get(result, "status", "ok")
         if status != "ok":
             raise CalculationFailed(

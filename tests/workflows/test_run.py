@@ -64,16 +64,20 @@ def test_kill_worker_then_rerun(db_uri, store, call_log, tmp_path, wf):
     victim = None
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and victim is None:
-        # wait until some host + Li relaxation or NEB is running, i.e. mid-campaign
-        hot = lp.fireworks.find_one({"state": "RUNNING", "spec._sianode_stage": {"$in": ["hop", "insertion"]}})
-        pids = _worker_pids(lp)
-        if hot is not None and len(pids) == 2:
-            victim = pids[0]
-        time.sleep(0.05)
+        # wait until a host + Li relaxation or NEB is running (mid-campaign) on one of 2 workers
+        if len(_worker_pids(lp)) == 2:
+            for hot in lp.fireworks.find({"state": "RUNNING", "spec._sianode_stage": {"$in": ["hop", "insertion"]}},
+                                         {"fw_id": 1}):
+                launch = lp.launches.find_one({"fw_id": hot["fw_id"], "state": "RUNNING"}, {"fworker.name": 1})
+                if launch is not None:
+                    victim = int(launch["fworker"]["name"].rsplit(":", 1)[1])  # the worker running it
+                    break
+        time.sleep(0.02)
     assert victim is not None, "the campaign never got to a running insertion/hop"
+    os.kill(main.pid, signal.SIGSTOP)  # freeze the run so it cannot recover the worker itself
+    os.kill(victim, signal.SIGKILL)
     os.kill(main.pid, signal.SIGKILL)  # no in-run recovery: the next `sianode run` must do it
     main.wait()
-    os.kill(victim, signal.SIGKILL)
     survivor = [p for p in _worker_pids(lp) if p != victim]
 
     summary = run_campaign(wf.spec(), db=db_uri, workers=2, launch_dir=tmp_path / "launch")
