@@ -124,6 +124,7 @@ def initialize_launchpad(lp: Any) -> bool:
 def reset_launchpad(lp: Any) -> None:
     """Delete every workflow of the LaunchPad (only with the user's explicit ``--reset``)."""
     lp.reset("", require_password=False, max_reset_wo_password=10 ** 9)
+    lp.db[CAMPAIGN_MARKERS].delete_many({})
 
 
 # ------------------------------------------------------------------ adding
@@ -136,6 +137,10 @@ def find_workflow(lp: Any, name: str, spec_hash: str | None = None) -> dict[str,
     return docs[0] if docs else None
 
 
+#: collection of (campaign, spec hash) markers that make adding a campaign atomic
+CAMPAIGN_MARKERS = "sianode_campaigns"
+
+
 def add_campaign(lp: Any, spec: Any) -> tuple[list[int], bool]:
     """Add the campaign's workflow unless it is there already; returns (fw_ids, added)."""
     from sianode.workflows.flows import build_workflow
@@ -144,6 +149,21 @@ def add_campaign(lp: Any, spec: Any) -> tuple[list[int], bool]:
     if existing is not None:
         log.info("campaign %s (spec %s) is in the LaunchPad already: resuming", spec.name, spec.spec_hash()[:12])
         return list(existing["nodes"]), False
+    from pymongo.errors import DuplicateKeyError
+
+    # one marker per (campaign, spec): of two runs started at once, only one adds the workflow
+    markers = lp.db[CAMPAIGN_MARKERS]
+    marker = {"_id": f"{spec.name}:{spec.spec_hash()}"}
+    try:
+        markers.insert_one({**marker, "created": time.time()})
+    except DuplicateKeyError:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the other run is adding it now
+            existing = find_workflow(lp, spec.name, spec.spec_hash())
+            if existing is not None:
+                return list(existing["nodes"]), False
+            time.sleep(0.2)
+        log.warning("campaign %s: a run that was adding it died; adding it now", spec.name)
     other = find_workflow(lp, spec.name)
     if other is not None:
         log.warning("campaign %s was added before with another spec (%s); adding this spec (%s) as a new workflow",
@@ -172,6 +192,37 @@ def release_dead_claims(store: Any) -> int:
     return store.release_dead_local_claims()
 
 
+def release_stale_locks(lp: Any, query: dict[str, Any] | None = None) -> int:
+    """Unlock workflows locked by a process that died inside FireWorks' ``WFLock``.
+
+    FireWorks holds a workflow lock only while it updates the workflow, from a process that
+    has a RUNNING launch; with no RUNNING launch among the workflow's Fireworks the lock
+    is left over from a crash (a killed worker or database), and FireWorks itself would
+    wait ``WFLOCK_EXPIRATION_SECS`` (300 s) and then fail.
+    """
+    fw_ids = [d["fw_id"] for d in lp.fireworks.find(query or {}, {"fw_id": 1})]
+    released = 0
+    for wf in lp.workflows.find({"nodes": {"$in": fw_ids}, "locked": {"$exists": True}}, {"nodes": 1}):
+        if lp.launches.count_documents({"fw_id": {"$in": wf["nodes"]}, "state": "RUNNING"}) == 0:
+            res = lp.workflows.update_one({"_id": wf["_id"], "locked": {"$exists": True}}, {"$unset": {"locked": ""}})
+            released += res.modified_count
+    if released:
+        log.warning("released %d workflow lock(s) left by a crashed process", released)
+    return released
+
+
+def rerun_fizzled(lp: Any, fw_ids: list[int]) -> list[int]:
+    """Rerun FIZZLED Fireworks: sianode's tasks record calculation failures in the store and
+    complete, so a FIZZLED one crashed (its database went away, say). The store keeps every
+    finished calculation, so a rerun recomputes nothing that was done."""
+    fizzled = [d["fw_id"] for d in lp.fireworks.find({"fw_id": {"$in": fw_ids}, "state": "FIZZLED"}, {"fw_id": 1})]
+    for fw_id in fizzled:
+        lp.rerun_fw(fw_id)
+    if fizzled:
+        log.warning("rerunning Fireworks that crashed before: %s", fizzled)
+    return fizzled
+
+
 def recover_lost_runs(lp: Any, store: Any | None = None, *, campaign: str | None = None,
                       lost_after_s: float = DEFAULT_LOST_AFTER_S) -> list[int]:
     """Mark lost runs FIZZLED and rerun them; returns the Firework ids rerun.
@@ -185,7 +236,10 @@ def recover_lost_runs(lp: Any, store: Any | None = None, *, campaign: str | None
         _, fw_ids, _ = lp.detect_lostruns(expiration_secs=0, rerun=True, launch_query={"launch_id": {"$in": dead}})
         rerun.extend(fw_ids)
     query = {f"spec.{SPEC_CAMPAIGN}": campaign} if campaign else None
-    _, fw_ids, _ = lp.detect_lostruns(expiration_secs=lost_after_s, rerun=True, query=query)
+    release_stale_locks(lp, query)
+    # refresh=True also repairs Fireworks left RUNNING although their launch ended (a crash,
+    # e.g. of the database, between FireWorks' writes)
+    _, fw_ids, _ = lp.detect_lostruns(expiration_secs=lost_after_s, rerun=True, refresh=True, query=query)
     rerun.extend(fw_ids)
     if store is not None:
         release_dead_claims(store)
@@ -319,9 +373,17 @@ def run_campaign(
     t0 = time.perf_counter()
     lp, target = campaign_launchpad(db)
     store = open_store(db)
+    from pymongo.errors import PyMongoError
+
+    from sianode.errors import DatabaseUnavailable
+
     try:
         return _run(spec, lp, target, store, t0, workers=workers, launch_dir=launch_dir, lost_after_s=lost_after_s,
                     ping_s=ping_s, reset=reset, progress=progress, poll_s=poll_s, max_restarts=max_restarts)
+    except PyMongoError as exc:
+        raise DatabaseUnavailable(
+            f"lost the database at {target.hosts} during campaign {spec.name} ({type(exc).__name__}); "
+            "every finished calculation is stored: run `sianode run` again to resume") from None
     finally:
         lp.connection.close()
         store.db.client.close()
@@ -337,6 +399,7 @@ def _run(spec: Any, lp: Any, target: Any, store: Any, t0: float, *, workers: int
     summary = RunSummary(spec.name, added, workers=workers)
     before = _max_launch_id(lp)
     summary.lost_rerun = recover_lost_runs(lp, store, campaign=spec.name, lost_after_s=lost_after_s)
+    summary.lost_rerun += rerun_fizzled(lp, fw_ids)
     launch_dir = Path(launch_dir) if launch_dir else default_launch_dir(spec.name)
     launch_dir.mkdir(parents=True, exist_ok=True)
     total = len(fw_ids)
@@ -366,7 +429,7 @@ def _run(spec: Any, lp: Any, target: Any, store: Any, t0: float, *, workers: int
                 for _ in range(min(missing, max(1, states.get("READY", 0)))):
                     restarts += 1
                     procs.append(_start_worker(target, spec.name, spec.threads, launch_dir, ping_s))
-    except KeyboardInterrupt:
+    except BaseException:  # interrupted, or the database went away: stop our workers
         for p in procs:
             p.terminate()
         raise
