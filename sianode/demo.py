@@ -64,7 +64,9 @@ def demo_spec(calculator: str | None = None, name: str | None = None) -> Any:
 
 def summary_rows(store: Any, campaign: str, calculator: str, *, T_K: float = 300.0) -> list[dict[str, Any]]:
     """One row per (dopant, %): T-site E_ins (nearest class, min, Boltzmann average),
-    the near-hop barrier and the diffusivity it implies (harmonic TST, PHYSICS.md sec. 4)."""
+    the near-hop barrier and the diffusivity the continuum model uses: Pell's measured
+    pure-Si D (Phys. Rev. 119 (1960) 1222) times exp(-(E_a - E_a,pure)/kT), the barrier change
+    from the same calculator (harmonic TST with equal prefactors, Vineyard 1957)."""
     from sianode.analysis import derive
 
     e_values = derive.insertion_energies(store, campaign=campaign, calculator=calculator)
@@ -73,6 +75,7 @@ def summary_rows(store: Any, campaign: str, calculator: str, *, T_K: float = 300
     keys = sorted({(v.dopant, round(float(v.percent or 0.0), 6)) for v in e_values}
                   | {(b.dopant, round(float(b.percent or 0.0), 6)) for b in hops},
                   key=lambda k: (k[0] != "Si", str(k[0]), k[1]))
+    pure_hop = derive.near_hop([b for b in hops if b.dopant == "Si"])
     rows = []
     for dopant, percent in keys:
         ts = [v for v in e_values if v.dopant == dopant and round(float(v.percent or 0.0), 6) == percent
@@ -84,7 +87,11 @@ def summary_rows(store: Any, campaign: str, calculator: str, *, T_K: float = 300
         failed_hops = [b for b in hops if b.dopant == dopant and round(float(b.percent or 0.0), 6) == percent
                        and b.barrier_eV is None]
         avg = averages.get((dopant, percent), {})
-        d = derive.diffusivity_m2_s(hop.barrier_eV, T_K=T_K) if hop is not None else None
+        d = None
+        if hop is not None and pure_hop is not None:  # the continuum model's D: Pell-anchored barrier shift
+            from sianode.continuum.parameters import K_B_EV_K, pell_diffusivity
+
+            d = pell_diffusivity(T_K) * math.exp(-(hop.barrier_eV - pure_hop.barrier_eV) / (K_B_EV_K * T_K))
         rows.append({
             "dopant": "pure Si" if dopant == "Si" else dopant,
             "percent": percent,
@@ -107,7 +114,7 @@ def render_rows(rows: list[dict[str, Any]], title: str) -> Any:
         return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
     table = Table(title=title, caption="E_ins: eV per Li vs bcc Li (T sites); E_a: near-hop CI-NEB barrier, eV; "
-                  "D: harmonic TST at 300 K, m^2/s")
+                  "D: Pell's measured pure-Si D at 300 K x exp(-(E_a - E_a,pure)/kT), m^2/s")
     for name in ("dopant", "at.%", "T sites", "E_ins near", "E_ins min", "<E_ins> 300K", "E_a", "D 300K"):
         table.add_column(name, justify="left" if name == "dopant" else "right")
     for r in rows:

@@ -23,6 +23,8 @@ def demo(
     from sianode.demo import run_demo
 
     console = Console()
+    if not console.is_terminal:  # logs and CI: wide enough for the validation notes
+        console = Console(width=140)
     quiet = ctx.obj.quiet
     _quiet_fireworks(ctx.obj.verbose)
     if not quiet:
