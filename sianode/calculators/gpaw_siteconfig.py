@@ -11,7 +11,6 @@ The compiler is ``gcc``, not ``g++``: GPAW's extension ``_gpaw.so`` is C99 (it u
 
 compiler = "gcc"
 mpi = False
-parallel_python_interpreter = False
 scalapack = False
 fftw = False
 libraries = ["xc", "openblas"]
