@@ -37,8 +37,6 @@ log = logging.getLogger(__name__)
 
 #: the optimizer of every relaxation (part of the content key)
 RELAX_OPTIMIZER = "FIRE"
-#: atoms closer than this (Angstrom) make a calculation fail before it runs
-MIN_DISTANCE_A = 0.5
 #: env var naming a file that receives one line per calculator run
 CALL_LOG_ENV = "SIANODE_CALL_LOG"
 
@@ -81,19 +79,6 @@ def _get(result: Any, name: str, default: Any = None) -> Any:
     if isinstance(result, Mapping):
         return result.get(name, default)
     return getattr(result, name, default)
-
-
-def check_distances(atoms: Any, min_distance_A: float = MIN_DISTANCE_A) -> None:
-    """Raise :class:`CalculationFailed` when two atoms are closer than ``min_distance_A``."""
-    import numpy as np
-    from ase.neighborlist import neighbor_list
-
-    i, j, d = neighbor_list("ijd", atoms, float(min_distance_A), self_interaction=False)
-    if len(d):
-        c = int(np.argmin(d))
-        raise CalculationFailed(
-            f"atoms {int(i[c])} and {int(j[c])} are {float(d[c]):.3f} A apart; "
-            f"atoms must be at least {min_distance_A} A apart")
 
 
 def _check_energy(result: Any, what: str) -> None:
@@ -253,7 +238,6 @@ def relax_step(
         from sianode.calculators.tasks import relax
 
         work = atoms.copy()
-        check_distances(work)
         calculator.check_elements(work)
         result = relax(work, calculator, fmax=fmax, cell=cell, steps=steps, optimizer=RELAX_OPTIMIZER)
         _check_energy(result, "relaxation")
@@ -312,8 +296,6 @@ def neb_step(
         from sianode.calculators.tasks import neb
 
         s, e = start.copy(), end.copy()
-        check_distances(s)
-        check_distances(e)
         calculator.check_elements(s)
         result = neb(s, e, calculator, n_images=n_images, fmax=fmax, climb=climb, steps=steps,
                      dynamic=True, scale_fmax=NEB_SCALE_FMAX)
