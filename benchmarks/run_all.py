@@ -22,9 +22,9 @@ Usage::
 
 The workflow ratios with ``--quick`` use ``lj-test`` (NOT physics): they measure the
 machinery, and the overhead goal is for the real calculator, where a calculation takes
-seconds, not milliseconds; so they are shown without pass/fail. The NEB uses sevennet in
-both modes (``--quick``: 3 images, fmax 0.1 eV/A): lj-test collapses the 64-atom diamond
-cell and the classical Si potentials have no Li. Prints a plain table, then the same as Markdown.
+seconds, not milliseconds; so they are shown without pass/fail. The NEB uses sevennet at
+the production settings (5 images, fmax 0.05 eV/A) in both modes, since the goal is defined
+there: lj-test collapses the 64-atom diamond cell and the classical Si potentials have no Li. Prints a plain table, then the same as Markdown.
 """
 
 from __future__ import annotations
@@ -122,13 +122,15 @@ def bench_structures(quick: bool, home: Path) -> list[Row]:
 
 
 #: NEB calculator: it must handle Li in Si (lj-test collapses the 64-atom diamond cell, the
-#: classical potentials are Si-only); --quick runs it with 3 images and fmax 0.1 eV/A
+#: classical potentials are Si-only); --quick skips only its E+F timing table
 NEB_CALCULATOR = "sevennet"
 
 
 def bench_neb(quick: bool, home: Path) -> list[Row]:
     calc = NEB_CALCULATOR
-    args = ["--quick", "--calculator", calc] if quick else ["--calculator", calc]
+    # the goal is defined at the production settings (5 images, fmax 0.05), so --quick keeps them
+    # and only skips the per-calculator E+F timing table
+    args = ["--no-timing", "--calculator", calc] if quick else ["--calculator", calc]
     text = _script("neb.py", args, 1800 if not quick else 600, home)
     rows = re.findall(r"^((?:sianode|ASE defaults) .*?\))\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+([\d.]+)\s*$", text, re.M)
     m = re.search(r"force-call ratio sianode / ASE defaults = ([\d.]+)", text)
@@ -137,7 +139,7 @@ def bench_neb(quick: bool, home: Path) -> list[Row]:
     if not m or ours is None or ase is None:
         raise RuntimeError("could not read the NEB force calls from benchmarks/neb.py")
     ratio = float(m.group(1))
-    shown = f"{calc}, 3 images, fmax 0.1" if quick else f"{calc}, 5 images, fmax 0.05"
+    shown = f"{calc}, 5 images, fmax 0.05"
     return [Row("neb", f"force calls to converge, T->H->T hop in 64 Si ({shown})",
                 f"{ours[4]} calls ({ours[1]})", f"{ase[4]} calls ASE defaults ({ase[1]})", ratio, "<= 0.6",
                 ratio <= 0.6)]
