@@ -39,6 +39,8 @@ STATE_FILE = "server.json"
 LOCK_FILE = "server.lock"
 LOG_FILE = "server.log"
 START_TIMEOUT_S = 60.0
+#: a live server that answers no ping for this long is hung
+HUNG_AFTER_S = 20.0
 
 
 @dataclass
@@ -158,9 +160,16 @@ class EmbeddedServer:
         state = self.read_state()
         if state is None:
             return "stopped", None
-        if pid_alive(state.pid) and ping(state.uri, timeout_s=2.0):
-            return "running", state
-        return "stale", state
+        if not pid_alive(state.pid):
+            return "stale", state
+        # a live server process on a busy machine may answer slowly: only one that stays
+        # silent for HUNG_AFTER_S is treated as hung (and then restarted)
+        deadline = time.monotonic() + HUNG_AFTER_S
+        while True:
+            if ping(state.uri, timeout_s=2.0):
+                return "running", state
+            if time.monotonic() > deadline or not pid_alive(state.pid):
+                return "stale", state
 
     def start(self) -> ServerState:
         """Return the running server's state, starting (or restarting) it if needed."""
