@@ -1,4 +1,4 @@
-"""``sianode db start|stop|status|uri``: the embedded database server."""
+"""``sianode db start|stop|status|uri|migrate``: the embedded database server and its documents."""
 
 from __future__ import annotations
 
@@ -60,6 +60,33 @@ def uri(ctx: typer.Context) -> None:
     from sianode.store import database_target
 
     typer.echo(database_target(ctx.obj.db).masked_uri)
+
+
+@db_app.command("migrate")
+def migrate(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would change; write nothing."),
+    rekey: bool = typer.Option(False, "--rekey", help="Also move calculations whose content key definition "
+                               "changed to their new key (an alias stays at the old one)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Upgrade stored documents in place to the current schema (idempotent; deletes nothing)."""
+    from sianode.store import open_store
+    from sianode.store.migrate import migrate as run_migration
+
+    upgrade = None
+    if rekey:
+        from sianode.workflows.params import upgrade_parameters as upgrade
+    store = open_store(ctx.obj.db)
+    try:
+        report = run_migration(store, dry_run=dry_run, upgrade_parameters=upgrade)
+    finally:
+        store.db.client.close()
+    if as_json:
+        typer.echo(json.dumps(report.as_dict()))
+    else:
+        for line in report.lines():
+            typer.echo(line)
 
 
 def register(app: typer.Typer) -> None:

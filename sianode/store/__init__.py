@@ -7,16 +7,31 @@ none of these, the embedded SecantusDB server started on demand.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sianode.store.hashing import canonical_structure, content_key
 from sianode.store.results import COMPLETED, FAILED, RUNNING, ResultStore, connect
 from sianode.store.server import EmbeddedServer
 from sianode.store.uri import DatabaseTarget, mask_secrets, resolve_target
 
 __all__ = [
-    "COMPLETED", "FAILED", "RUNNING", "DatabaseTarget", "EmbeddedServer", "ResultStore",
-    "canonical_structure", "connect", "content_key", "database_target", "mask_secrets",
-    "open_store", "resolve_target",
+    "COMPLETED", "FAILED", "RUNNING", "DatabaseTarget", "EmbeddedServer", "MigrationReport", "ResultStore",
+    "SCHEMA_VERSION", "canonical_structure", "connect", "content_key", "database_target", "mask_secrets",
+    "open_store", "parse_document", "resolve_target",
 ]
+
+#: names imported on first use (pydantic loads only when documents are parsed); the migration
+#: itself is ``sianode.store.migrate.migrate`` (its module's name, so it is not re-exported here)
+_LAZY = {"parse_document": "sianode.store.documents", "SCHEMA_VERSION": "sianode.store.schema",
+         "MigrationReport": "sianode.store.migrate"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'sianode.store' has no attribute {name!r}")
 
 
 def database_target(db: str | None = None, *, start: bool = True) -> DatabaseTarget:

@@ -103,3 +103,9 @@ def content_key(
         canon = canonical_structure(structures)
     payload = {"kind": kind, "structure": canon, "calculator": calculator or {}, "parameters": parameters or {}}
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+
+
+def derived_key(calculator: Mapping[str, Any], role: str, sources: list[str]) -> str:
+    """Content key of a derived value: ``content_key("derived", None, calculator identity,
+    {"role", "sources"})`` (``sources``: keys of the documents it was derived from, in order)."""
+    return content_key("derived", None, dict(calculator), {"role": role, "sources": list(sources)})

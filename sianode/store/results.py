@@ -114,8 +114,19 @@ class ResultStore:
 
     # ------------------------------------------------------------------ reads
     def get(self, key: str) -> dict[str, Any] | None:
-        """The document of ``key``, or None."""
-        return self.coll.find_one({"_id": key})
+        """The document of ``key``, or None; an alias left by a re-key (``sianode db migrate
+        --rekey``: ``superseded_by``) is followed to the document that replaced it."""
+        return self._resolve(key)[1]
+
+    def _resolve(self, key: str) -> tuple[str, dict[str, Any] | None]:
+        """``(key, document)`` after following aliases (the document None when absent)."""
+        doc = self.coll.find_one({"_id": key})
+        for _ in range(8):  # an alias points to a document, never to an alias: the bound guards a loop
+            if doc is None or not doc.get("superseded_by"):
+                break
+            key = doc["superseded_by"]
+            doc = self.coll.find_one({"_id": key})
+        return key, doc
 
     def find(self, filter: Mapping[str, Any] | None = None, **kwargs: Any) -> list[dict[str, Any]]:
         """Documents matching a MongoDB filter."""
@@ -196,7 +207,7 @@ class ResultStore:
         waited_since = time.monotonic()
         delay = poll_s
         while True:
-            doc = self.get(key)
+            key, doc = self._resolve(key)  # an alias: the calculation lives under its new key
             now = time.time()
             claim_update = {
                 "status": RUNNING, "reason": None,

@@ -19,11 +19,22 @@ kind           labels.role     labels (besides ``campaign``)
 ``neb``        ``hop``         the host's labels + hop, hop_multiplicity,
                                distance_to_dopant_A, selection ("near"/"far"/"all"),
                                host_key, start_key, end_key
+``neb``        ``hop``         unordered hop classes (version 2 campaigns): the host's
+                               labels + hop, h_site, hop_multiplicity, start_site, end_site,
+                               distance_to_dopant_A, selection, host_key, start_key,
+                               end_key, ``unordered: true`` (``false``: an ordered hop of a
+                               version-1 campaign, set by ``sianode db migrate``)
 ``derived``    ``insertion_energy`` / ``barrier`` -- derived values with ``sources``
+``alias``      --              left at an old key by a re-key: ``superseded_by`` names the
+                               key the document lives under now
 =============  ==============  ==========================================================
 
 Pure silicon is ``dopant = "Si"``, ``percent = 0.0``. Energies are in eV
 (``energy_eV``), lengths in Angstrom, as everywhere inside sianode.
+
+The typed form of every document, with one spelling per quantity, is
+:mod:`sianode.store.documents`; ``schema_version`` is :data:`SCHEMA_VERSION` for documents
+written or migrated by this release (absent: version 1, upgraded by ``sianode db migrate``).
 """
 
 from __future__ import annotations
@@ -35,6 +46,12 @@ NEB = "neb"
 REFERENCE = "reference"
 DERIVED = "derived"
 KINDS = (SINGLE_POINT, RELAX, NEB, REFERENCE, DERIVED)
+#: kind and status of the document a re-key leaves at an old key
+ALIAS = "alias"
+SUPERSEDED = "superseded"
+
+#: document layout written by this release; a document without ``schema_version`` is version 1
+SCHEMA_VERSION = 2
 
 # roles
 ROLE_LI_METAL = "li_metal"
