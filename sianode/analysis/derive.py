@@ -2,10 +2,12 @@
 
 Plain functions over the documents of :mod:`sianode.store.schema`: the insertion
 energy of each Li site class, its Boltzmann average, the barrier and energy profile of
-each NEB hop, the diffusivity that follows from a barrier, and the lattice constant and
-volume change of each relaxed host. Every derived value names the documents it came
-from (``sources``: their keys), never mixes calculators (:class:`~sianode.errors.InputError`
-naming both), and a failed or missing input gives a value of ``None`` with a ``reason``.
+each NEB hop, and the lattice constant and volume change of each relaxed host. A
+diffusivity never follows from one barrier: it is the hop network's
+(:mod:`sianode.analysis.network`; formulas in :mod:`sianode.transport`). Every derived
+value names the documents it came from (``sources``: their keys), never mixes calculators
+(:class:`~sianode.errors.InputError` naming both), and a failed or missing input gives a
+value of ``None`` with a ``reason``.
 """
 
 from __future__ import annotations
@@ -49,16 +51,12 @@ from sianode.store import COMPLETED, schema
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "Barrier", "DEFAULT_ATTEMPT_FREQUENCY_HZ", "InsertionEnergy", "barrier", "barrier_from_profile", "barriers",
-    "boltzmann_average", "campaign_filter", "cell_relaxed", "check_references", "diffusivity_m2_s",
+    "Barrier", "InsertionEnergy", "barrier", "barrier_from_profile", "barriers",
+    "boltzmann_average", "campaign_filter", "cell_relaxed", "check_references",
     "host_lattices", "identity_token", "insertion_energies", "insertion_energy", "lattice_constant_A",
     "li_references", "mu_li_eV", "near_hop", "neb_profile", "profile_energies", "reaction_coordinate_A",
     "site_averages", "store_derived",
 ]
-
-#: default attempt frequency of a Li hop, Hz (PHYSICS.md section 4).
-DEFAULT_ATTEMPT_FREQUENCY_HZ = 1e13
-
 
 @dataclass
 class InsertionEnergy:
@@ -314,25 +312,7 @@ def site_averages(
     return rows
 
 
-# ------------------------------------------------------- diffusion, lattice
-def diffusivity_m2_s(
-    barrier_eV: float,
-    a_A: float = 5.431,
-    nu_Hz: float = DEFAULT_ATTEMPT_FREQUENCY_HZ,
-    T_K: float = 300.0,
-) -> float:
-    """Li diffusivity from a hop barrier, m^2/s.
-
-    Harmonic transition-state theory on the diamond T-site lattice (Vineyard, J. Phys.
-    Chem. Solids 3 (1957) 121): D = (1/6) z d^2 nu exp(-E_a/kT), z = 4, d = sqrt(3)/4 a.
-    Delegates to :func:`sianode.continuum.parameters.diffusivity_from_barrier` so the
-    formula lives in one place.
-    """
-    from sianode.continuum.parameters import diffusivity_from_barrier
-
-    return diffusivity_from_barrier(barrier_eV, a_A=a_A, nu_Hz=nu_Hz, T_K=T_K)
-
-
+# ------------------------------------------------------------------ lattice
 def lattice_constant_A(doc: Mapping[str, Any]) -> float | None:
     """Effective cubic lattice constant of a relaxed diamond host, Angstrom.
 

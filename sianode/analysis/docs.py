@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from sianode.errors import InputError
-from sianode.store import COMPLETED, mask_secrets
+from sianode.store import COMPLETED, mask_secrets, schema
 from sianode.store.hashing import canonical_json
 
 logger = logging.getLogger(__name__)
 
 #: Boltzmann constant, eV/K (CODATA 2018).
 K_B_EV_K = 8.617333262e-5
+_PURE_NAMES = ("si", "pure", "none", "")
 
 
 def short(key: str | None) -> str:
@@ -205,3 +206,105 @@ def select_docs(docs: Iterable[dict[str, Any]], percent: float | None, calculato
         key=lambda d: (str(labels(d).get("dopant")), float(labels(d).get("percent") or 0.0),
                        str(labels(d).get("site") or labels(d).get("hop")), str(d.get("key"))),
     )
+
+
+# ------------------------------------------------------------ host choice
+def dopant_label(dopant: str | None) -> str:
+    """The ``labels.dopant`` of a dopant name: ``"Si"`` for None, ``"si"``, ``"pure"``, ``"none"``."""
+    if dopant is None or str(dopant).strip().lower() in _PURE_NAMES:
+        return schema.PURE
+    return str(dopant).strip()
+
+
+def supercell_n(value: Any) -> int | None:
+    """n of an n x n x n ``labels.supercell`` (``[n, n, n]`` or ``n``; None when absent)."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return int(value[0]) if value else None
+    return int(value)
+
+
+def _fmt_percents(values: Sequence[Any]) -> str:
+    return ", ".join(f"{p:g}" for p in sorted({round(float(v), 6) for v in values if v is not None})) or "none"
+
+
+def choose_host_calculator(names: list[str], calculator: str | None, what: str) -> str:
+    """``calculator`` (which must be in ``names``), else the only name, else the default calculator
+    when present, else the first by name."""
+    if calculator is not None:
+        if calculator not in names:
+            raise InputError(f"no {what} host computed with calculator {calculator!r}; "
+                             f"calculators with such hosts: {', '.join(names) or 'none'}")
+        return calculator
+    if len(names) == 1:
+        return names[0]
+    from sianode.calculators import DEFAULT_CALCULATOR
+
+    chosen = DEFAULT_CALCULATOR if DEFAULT_CALCULATOR in names else names[0]
+    logger.info("%s hosts of %s in the database; using %s (pass calculator= to choose)", what, ", ".join(names),
+                chosen)
+    return chosen
+
+
+def host_candidates(
+    store: Any, name: str, percent: float | None, calculator: str | None = None, arrangement: Any = None,
+    campaign: str | None = None, supercell: int | None = None,
+) -> tuple[list[dict[str, Any]], str]:
+    """Host ``relax`` documents matching the filters (all statuses) and the calculator chosen.
+
+    ``name`` is a ``labels.dopant`` value (:func:`dopant_label`, matched case-insensitively);
+    ``percent`` None is allowed when the dopant has hosts at one atom % only.
+
+    Raises
+    ------
+    InputError
+        Nothing matches; the message names what the store has.
+    """
+    query: dict[str, Any] = {"kind": schema.RELAX, "labels.role": schema.ROLE_HOST}
+    if campaign is not None:
+        query.update(campaign_filter(campaign))
+    hosts = store.find(query)
+    dopants = sorted({str(labels(d).get("dopant")) for d in hosts})
+    mine = [d for d in hosts if str(labels(d).get("dopant")).lower() == name.lower()]
+    if not mine:
+        where = f" of campaign {campaign!r}" if campaign is not None else ""
+        raise InputError(f"no host of dopant {name!r}{where} in the database at {store_description(store)}; "
+                         f"dopants with hosts: {', '.join(dopants) or 'none'}")
+    name = str(labels(mine[0]).get("dopant"))
+    if percent is None:
+        percents = {round(float(labels(d).get("percent") or 0.0), 6) for d in mine}  # type: ignore[assignment]
+        if len(percents) > 1:
+            raise InputError(f"dopant {name} has hosts at {_fmt_percents(list(percents))} atom %; give the percent")
+    at = [d for d in mine if percent_matches(labels(d).get("percent"), percent)]
+    if not at:
+        have = _fmt_percents([labels(d).get("percent") for d in mine])
+        raise InputError(f"no {name} host at {float(percent):g} atom % in the database; "  # type: ignore[arg-type]
+                         f"{name} hosts are at {have} atom %")
+    if arrangement is not None:
+        arranged = [d for d in at if str(labels(d).get("arrangement")) == str(arrangement)]
+        if not arranged:
+            have = sorted({str(labels(d).get("arrangement")) for d in at})
+            raise InputError(f"no {name} host with arrangement {arrangement!r}; arrangements in the database: "
+                             f"{', '.join(have)}")
+        at = arranged
+    if supercell is not None:
+        sized = [d for d in at if supercell_n(labels(d).get("supercell")) == int(supercell)]
+        if not sized:
+            have = sorted({str(supercell_n(labels(d).get("supercell"))) for d in at})
+            raise InputError(f"no {name} host in a {supercell}x{supercell}x{supercell} supercell; "
+                             f"supercells in the database: {', '.join(have)}")
+        at = sized
+    what = f"{name} {percent if percent is not None else labels(at[0]).get('percent')} %"
+    calc = choose_host_calculator(sorted({str(calculator_name(d)) for d in at}), calculator, what)
+    return [d for d in at if str(calculator_name(d)) == calc], calc
+
+
+def rank_hosts(store: Any, hosts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Completed hosts first, then the one most insertions/NEBs refer to, then arrangement and key."""
+    def rank(d: dict[str, Any]) -> tuple[Any, ...]:
+        done = d.get("status") == COMPLETED
+        n_used = store.count({"labels.host_key": d["key"], "status": COMPLETED}) if done else 0
+        return (d.get("status") != COMPLETED, -n_used, str(labels(d).get("arrangement")), str(d["key"]))
+
+    return sorted(hosts, key=rank)

@@ -49,6 +49,9 @@ class Barrier:
         Image energies relative to the start image, eV (empty when failed).
     dopant, percent, hop, multiplicity, distance_to_dopant_A, selection, campaign
         Labels of the NEB document.
+    h_site, start_site, end_site : str or None
+        H class label of the saddle and T class labels of the two ends (unordered hop
+        classes; None for the ordered hops of older campaigns).
     """
 
     key: str
@@ -66,6 +69,9 @@ class Barrier:
     campaign: str | None = None
     calculator: str | None = None
     calculator_identity: dict[str, Any] = field(default_factory=dict)
+    h_site: str | None = None
+    start_site: str | None = None
+    end_site: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -119,6 +125,7 @@ def barrier(doc: Mapping[str, Any]) -> Barrier:
         distance_to_dopant_A=None if lab.get("distance_to_dopant_A") is None else float(lab["distance_to_dopant_A"]),
         selection=lab.get("selection"), campaign=lab.get("campaign"),
         calculator=calculator_name(doc), calculator_identity=calculator_identity(doc),
+        h_site=lab.get("h_site"), start_site=lab.get("start_site"), end_site=lab.get("end_site"),
     )
 
 
@@ -136,10 +143,10 @@ def barriers(
 
 
 def near_hop(values: Iterable[Barrier]) -> Barrier | None:
-    """The hop that represents a dopant concentration: the completed ``near`` hop.
+    """The hop a barrier plot marks for a dopant concentration: the completed ``near`` hop.
 
-    Choice (documented for :func:`sianode.analysis.atomistic_inputs`): among completed
-    hops, those labelled ``selection == "near"`` (the hop next to the dopant, the one a
+    For display only: a diffusivity comes from the whole hop network
+    (:mod:`sianode.analysis.network`), never from one hop. Choice: among completed hops, those labelled ``selection == "near"`` (the hop next to the dopant, the one a
     dopant changes most; Zhu et al., Sci. Adv. 5 (2019) eaax0651 compare this hop), else
     all; of these the one closest to the dopant (``distance_to_dopant_A``), then the lowest
     barrier, then the smallest key. In pure Si every T -> H -> T hop is equivalent by

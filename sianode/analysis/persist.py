@@ -3,8 +3,9 @@
 :func:`store_derived` is what the workflow's final analysis step calls: it stores each
 insertion energy and barrier as a ``derived`` document whose key is the content hash of
 its sources, so running it again adds nothing. :func:`atomistic_inputs` gives the
-continuum model the numbers of one dopant concentration, each with the key of the
-document it came from.
+continuum model the numbers of one dopant concentration (D_eff / D_eff,pure of the hop
+networks), each with the keys of the documents it came from; :func:`parameters_from_store`
+hands them to :func:`sianode.continuum.parameters.parameters_for`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ import logging
 from typing import Any
 
 from sianode.analysis import derive
-from sianode.analysis.docs import as_store, calculator_name, labels, percent_matches
-from sianode.errors import InputError
+from sianode.analysis.docs import as_store, labels
 from sianode.store import COMPLETED, content_key, schema
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,8 @@ def store_derived(store: Any, campaign: str | None = None) -> list[dict[str, Any
         key, doc = _derived_doc(schema.ROLE_BARRIER, b, {"barrier_eV": b.barrier_eV,
                                                          "reverse_barrier_eV": b.reverse_barrier_eV,
                                                          "energies_eV": b.energies_eV},
-                                {"hop": b.hop, "hop_multiplicity": b.multiplicity, "selection": b.selection}, campaign)
+                                {"hop": b.hop, "hop_multiplicity": b.multiplicity, "selection": b.selection,
+                                 "h_site": b.h_site, "start_site": b.start_site, "end_site": b.end_site}, campaign)
         stored.append(_insert(store, key, doc, campaign))
     logger.info("%d derived value(s) for campaign %s", len(stored), campaign)
     return stored
@@ -84,39 +85,31 @@ def _insert(store: Any, key: str, doc: dict[str, Any], campaign: str | None) -> 
     return existing
 
 
-def _choose_calculator(names: list[str], calculator: str | None, what: str) -> str | None:
-    if calculator is not None:
-        return calculator
-    if len(names) <= 1:
-        return names[0] if names else None
-    from sianode.calculators import DEFAULT_CALCULATOR
-
-    chosen = DEFAULT_CALCULATOR if DEFAULT_CALCULATOR in names else names[0]
-    logger.info("%s has results of %s; using %s (pass calculator= to choose)", what, ", ".join(names), chosen)
-    return chosen
-
-
 def atomistic_inputs(
     db_uri: Any,
     dopant: str | None,
     percent: float | None,
     *,
     calculator: str | None = None,
+    temperature_K: float = 300.0,
 ) -> dict[str, Any]:
-    """Atomistic inputs of the continuum model for one dopant concentration.
+    """Atomistic inputs of the continuum model for one dopant concentration: numbers + sources.
 
-    Returns ``{"barrier_eV": {"value", "unit", "source", "calculator"}, "reference_barrier_eV":
-    {...} (pure Si's near-hop barrier, same calculator), "lattice_constant_A": {...},
-    "attempt_frequency_Hz": {...}}`` with ``source`` the key of the document each value
-    came from; an entry the database cannot give is omitted (an empty dict when it has
-    nothing). ``omega_m3_mol`` is never given: one Li in a supercell yields only the dilute
-    partial molar volume, not the average over lithiation to Li15Si4 the stress model needs.
+    The dopant's diffusivity enters the continuum as Pell's measured pure-Si D times
+    D_eff / D_eff,pure of the hop networks of the same calculator at the same temperature
+    (:func:`sianode.analysis.network.transport_summary`; PHYSICS.md sections 5-6).
 
-    Choices: the barrier is that of the ``near`` hop (:func:`sianode.analysis.derive.near_hop`:
-    the hop next to the dopant, closest one first; any hop for pure Si); the lattice constant
-    is that of the host the hop ran in (else any completed host of that concentration), both
-    from one calculator: ``calculator``, else the only one, else sevennet when present, else
-    the first by name.
+    Returns
+    -------
+    dict
+        ``{}`` when the database has no host of the dopant at all. Otherwise, for a complete
+        network: ``diffusivity_ratio`` (D_eff / D_eff,pure), ``D_eff_m2_s``, ``D_pure_m2_s``,
+        ``Ea_eff_eV`` -- each ``{"value", "unit", "source", "sources" (document keys),
+        "calculator", "temperature_K"}`` -- and ``lattice_constant_A`` of the host when it has
+        a structure. With missing classes, no diffusivity entries but ``missing`` (list of
+        str) and ``reason`` (one line saying why there is no D). ``omega_m3_mol`` is never
+        given: one Li in a supercell yields only the dilute partial molar volume, not the
+        average over lithiation to Li15Si4 the stress model needs.
 
     Parameters
     ----------
@@ -126,55 +119,100 @@ def atomistic_inputs(
         ``"B"``, ``"P"``, ``"S"``, ``"Ge"``; ``"Si"``, ``"pure"`` or None for pure Si.
     percent : float or None
         Dopant atom % (within 1e-3); None: the only concentration stored for the dopant.
+    calculator : str, optional
+        Calculator name; default: the only one, else the default calculator when present.
+    temperature_K : float
+        Temperature of the ratio, K (the continuum's temperature).
 
     Raises
     ------
     InputError
-        ``percent`` is None and several concentrations are stored (they are named).
+        ``percent`` is None and several concentrations are stored, or ``percent`` /
+        ``calculator`` is not in the store (the message names what it has).
     """
     store = as_store(db_uri)
     try:
-        return _atomistic_inputs(store, dopant, percent, calculator)
+        return _atomistic_inputs(store, dopant, percent, calculator, temperature_K)
     finally:
         if store is not db_uri:  # opened here
             store.db.client.close()
 
 
-def _atomistic_inputs(store: Any, dopant: str | None, percent: float | None, calculator: str | None) -> dict[str, Any]:
+def _entry(value: float, unit: str, source: str, summary: dict[str, Any]) -> dict[str, Any]:
+    return {"value": float(value), "unit": unit, "source": source, "sources": list(summary["sources"]),
+            "calculator": summary["calculator"], "temperature_K": summary["temperature_K"]}
+
+
+def _atomistic_inputs(store: Any, dopant: str | None, percent: float | None, calculator: str | None,
+                      temperature_K: float) -> dict[str, Any]:
+    from sianode.analysis.network import transport_summary
+
     pure = dopant is None or str(dopant).strip().lower() in ("", "si", "pure", "none")
     name = schema.PURE if pure else str(dopant)
     if pure and percent is None:
         percent = 0.0
-    docs = store.find({"kind": {"$in": [schema.NEB, schema.RELAX]}, "labels.dopant": name, "status": COMPLETED,
-                       "labels.role": {"$in": [schema.ROLE_HOP, schema.ROLE_HOST]}})
-    if percent is None:
-        percents = sorted({round(float(labels(d)["percent"]), 6) for d in docs if labels(d).get("percent") is not None})
-        if len(percents) > 1:
-            raise InputError(f"dopant {name} has results at {', '.join(f'{p:g}' for p in percents)} atom %; "
-                             "give the percent")
-        percent = percents[0] if percents else None
-    docs = [d for d in docs if percent_matches(labels(d).get("percent"), percent)]
-    calc = _choose_calculator(sorted({str(calculator_name(d)) for d in docs}), calculator, f"{name} {percent} %")
+    if not store.count({"kind": schema.RELAX, "labels.role": schema.ROLE_HOST, "labels.dopant": name}):
+        return {}
+    summary = transport_summary(store, dopant=name, percent=percent, calculator=calculator,
+                                temperature_K=temperature_K)
+    calc = summary["calculator"]
+    where = f"{'pure Si' if pure else name} {summary['percent']:g} % ({calc})"
     inputs: dict[str, Any] = {}
-    if calc is None:
-        return inputs
-    rep = derive.near_hop(derive.barriers(store, dopant=name, percent=percent, calculator=calc))
-    host_key = None
-    if rep is not None:
-        inputs["barrier_eV"] = {"value": rep.barrier_eV, "unit": "eV", "source": rep.key, "calculator": calc}
-        neb_doc = store.get(rep.key) or {}
-        host_key = labels(neb_doc).get("host_key")
-        nu = (neb_doc.get("output") or {}).get("attempt_frequency_Hz")
-        if nu is not None:
-            inputs["attempt_frequency_Hz"] = {"value": float(nu), "unit": "Hz", "source": rep.key, "calculator": calc}
-        ref = rep if pure else derive.near_hop(derive.barriers(store, dopant=schema.PURE, percent=0.0, calculator=calc))
-        if ref is not None:  # the same calculator's pure-Si barrier: lets the continuum use barrier shifts
-            inputs["reference_barrier_eV"] = {"value": ref.barrier_eV, "unit": "eV", "source": ref.key,
-                                              "calculator": calc}
-    hosts = [r for r in derive.host_lattices(store, dopant=name, percent=percent, calculator=calc)
-             if r["lattice_constant_A"] is not None]
-    hosts.sort(key=lambda r: (r["key"] != host_key, r["key"]))
+    hosts = [r for r in derive.host_lattices(store, dopant=name, percent=summary["percent"], calculator=calc)
+             if r["key"] == summary["host_key"] and r["lattice_constant_A"] is not None]
     if hosts:
         inputs["lattice_constant_A"] = {"value": hosts[0]["lattice_constant_A"], "unit": "Angstrom",
                                         "source": hosts[0]["key"], "calculator": calc}
+    if summary["ratio_to_pure"] is None:
+        inputs["missing"] = list(summary["missing"])
+        shown = "; ".join(summary["missing"][:4]) + ("; ..." if len(summary["missing"]) > 4 else "")
+        inputs["reason"] = (f"the hop network of {where} is incomplete ({len(summary['missing'])} missing: {shown}), "
+                            "so there is no D_eff / D_pure")
+        return inputs
+    keys = f"host {summary['host_key'][:12]}, pure host {str(summary['pure_host_key'])[:12]}, " \
+           f"{len(summary['sources'])} documents"
+    at = f"{summary['temperature_K']:g} K"
+    inputs["diffusivity_ratio"] = _entry(
+        summary["ratio_to_pure"], "1",
+        f"D_eff / D_eff,pure = {summary['ratio_to_pure']:.4g} of the hop networks of {where} at {at} ({keys})", summary)
+    inputs["D_eff_m2_s"] = _entry(summary["D_eff_m2_s"], "m^2/s",
+                                  f"exact D_eff of the hop network of {where} at {at} ({keys})", summary)
+    inputs["D_pure_m2_s"] = _entry(summary["D_pure_m2_s"], "m^2/s",
+                                   f"exact D_eff of the pure-Si hop network ({calc}) at {at}", summary)
+    inputs["Ea_eff_eV"] = _entry(summary["Ea_eff_eV"], "eV",
+                                 f"Arrhenius slope of D_eff over {summary['arrhenius_range_K'][0]:g}-"
+                                 f"{summary['arrhenius_range_K'][1]:g} K, hop network of {where}", summary)
     return inputs
+
+
+def parameters_from_store(
+    db_uri: Any,
+    dopant: str | None,
+    percent: float | None,
+    overrides: dict[str, Any] | None = None,
+    *,
+    calculator: str | None = None,
+) -> Any:
+    """Continuum parameters of one dopant concentration with its D from the store's hop networks.
+
+    :func:`atomistic_inputs` (at the temperature of ``overrides["temperature_k"]``, default
+    300 K) handed to :func:`sianode.continuum.parameters.parameters_for`. Pure Si uses the
+    cited defaults without opening the database; a dopant's D is Pell's measured pure-Si D
+    times D_eff / D_eff,pure; an overridden D skips the database.
+
+    Raises
+    ------
+    InputError
+        No data for the dopant, an incomplete hop network (the message says which classes
+        are missing), or bad overrides.
+    """
+    from sianode.continuum.parameters import is_pure, parameters_for
+
+    overrides = dict(overrides or {})
+    atomistic = None
+    has_d = any(overrides.get(k) is not None for k in ("diffusivity", "diffusivity_m2_s"))
+    if not is_pure(dopant) and not has_d:
+        t = overrides.get("temperature_k")
+        t_K = float(getattr(t, "value", t)) if t is not None else 300.0
+        atomistic = atomistic_inputs(db_uri, dopant, percent, calculator=calculator, temperature_K=t_K)
+    return parameters_for(dopant, percent, atomistic=atomistic, overrides=overrides)

@@ -1,6 +1,8 @@
 """``sianode continuum stress|critical-size|parameters``: the chemo-mechanical stress model.
 
-Thin: parse SI options, call :mod:`sianode.continuum`, format. Python users call
+Thin: parse SI options, call :mod:`sianode.continuum`, format. A dopant's D is Pell's
+pure-Si D times D_eff / D_eff,pure of the database's hop networks
+(:func:`sianode.analysis.persist.parameters_from_store`). Python users call
 :func:`sianode.continuum.stress.run_stress` and
 :func:`sianode.continuum.fracture.critical_radius` with the same names.
 """
@@ -28,11 +30,16 @@ _C_RATE = typer.Option(1.0, "--c-rate", help="Galvanostatic C-rate (1 = full cha
 _JSON = typer.Option(False, "--json", help="Machine-readable JSON on stdout.")
 
 
-def _params(ctx: typer.Context, dopant: str | None, percent: float | None, overrides: dict[str, Any]) -> Any:
-    from sianode.continuum.parameters import parameters_from_store
+_CALC = typer.Option(None, "--calculator", help="Calculator whose hop networks give D (default: the only one).")
+
+
+def _params(ctx: typer.Context, dopant: str | None, percent: float | None, overrides: dict[str, Any],
+            calculator: str | None = None) -> Any:
+    """Parameters with a dopant's D = D_Pell x D_eff / D_eff,pure from the database's hop networks."""
+    from sianode.analysis.persist import parameters_from_store
 
     db = getattr(ctx.obj, "db", None) if ctx.obj is not None else None
-    return parameters_from_store(db, dopant, percent, overrides)
+    return parameters_from_store(db, dopant, percent, overrides, calculator=calculator)
 
 
 def _print_table(table: Any) -> None:
@@ -58,6 +65,7 @@ def stress(
     omega: Optional[float] = _OMEGA,
     youngs: Optional[float] = _YOUNGS,
     poisson: Optional[float] = _POISSON,
+    calculator: Optional[str] = _CALC,
     as_json: bool = _JSON,
     plot: Optional[str] = typer.Option(None, "--plot", help="Write c and hoop-stress profiles to FILE (.png/.pdf)."),
 ) -> None:
@@ -66,7 +74,8 @@ def stress(
     from sianode.continuum.units import parse_length_m
 
     radius_m = parse_length_m(radius)
-    params = _params(ctx, dopant, percent, {"diffusivity": diffusivity, "omega": omega, "youngs": youngs, "poisson": poisson})
+    params = _params(ctx, dopant, percent, {"diffusivity": diffusivity, "omega": omega, "youngs": youngs,
+                                            "poisson": poisson}, calculator)
     result = run_stress(
         params,
         radius_m,
@@ -109,6 +118,7 @@ def critical_size(
     youngs: Optional[float] = _YOUNGS,
     poisson: Optional[float] = _POISSON,
     fracture_energy: Optional[float] = _GAMMA,
+    calculator: Optional[str] = _CALC,
     as_json: bool = _JSON,
 ) -> None:
     """Largest particle that does not crack on charging, with the criterion and its parameters."""
@@ -121,7 +131,7 @@ def critical_size(
         "poisson": poisson,
         "fracture_energy": fracture_energy,
     }
-    params = _params(ctx, dopant, percent, overrides)
+    params = _params(ctx, dopant, percent, overrides, calculator)
     result = critical_radius(params, criterion, c_rate=c_rate)
     if as_json:
         typer.echo(json.dumps(result.as_dict()))
@@ -145,10 +155,11 @@ def parameters(
     ctx: typer.Context,
     dopant: Optional[str] = _DOPANT,
     percent: Optional[float] = _PERCENT,
+    calculator: Optional[str] = _CALC,
     as_json: bool = _JSON,
 ) -> None:
     """Print the parameter set with sources."""
-    params = _params(ctx, dopant, percent, {})
+    params = _params(ctx, dopant, percent, {}, calculator)
     if as_json:
         typer.echo(json.dumps(params.as_dict()))
     else:

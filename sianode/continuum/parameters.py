@@ -26,10 +26,16 @@ unlithiated (reference) Si, so that Omega * c_max = Delta V / V_0 = 2.8::
 M(Li15Si4) = 216.4 g/mol: 15 * 1.18e6 / 216.4 = 8.2e4 mol/m^3 = 3.11e5 / 3.8, the same
 amount of Li.)
 
-Diffusivity from a barrier (harmonic transition-state theory on the diamond T-site
-lattice, Vineyard, J. Phys. Chem. Solids 3 (1957) 121)::
+Diffusivity of a dopant concentration (PHYSICS.md sections 5-6): Pell's measured pure-Si
+D (Phys. Rev. 119 (1960) 1222) times the ratio of the exact effective diffusivities of the
+doped and the pure hop networks of one calculator at the same temperature::
 
-    D = (1/6) z d^2 nu exp(-E_a / k_B T),  z = 4,  d = sqrt(3)/4 a.
+    D_X(T) = D_Pell(T) * D_eff,X(T) / D_eff,pure(T).
+
+The ratio is a number handed in (``atomistic["diffusivity_ratio"]``); this module reads no
+database: :func:`sianode.analysis.persist.atomistic_inputs` computes it from the store and
+:func:`sianode.analysis.persist.parameters_from_store` combines the two. The harmonic TST
+formulas themselves live in :mod:`sianode.transport`.
 """
 
 from __future__ import annotations
@@ -58,7 +64,8 @@ PURE_NAMES = (None, "", "si", "pure", "none")
 
 REVIEW = "Je, Han, Ryu, Park, Acc. Mater. Res. (2023), 'Constructing Pure Si Anodes', Table 1"
 PELL_1960 = "Pell, Phys. Rev. 119 (1960) 1222: D = 2.3e-3 exp(-0.66 eV/kT) cm^2/s"
-VINEYARD_1957 = "Vineyard, J. Phys. Chem. Solids 3 (1957) 121 (harmonic TST, D = z d^2 nu exp(-Ea/kT)/6)"
+VINEYARD_1957 = ("hop rates k = nu exp(-(E_saddle - E_site)/kT), harmonic TST (Vineyard, J. Phys. Chem. Solids 3 "
+                 "(1957) 121); exact network D_eff (PHYSICS.md section 6)")
 
 
 @dataclass(frozen=True)
@@ -72,63 +79,30 @@ class Parameter:
     unit : str
         SI unit (``"m^2/s"``, ``"Pa"``, ``"1"`` for dimensionless).
     source : str
-        Citation string, or the results-store document key it was read from.
+        Citation string, or a description of the results-store documents it came from.
+    sources : tuple of str
+        Keys of the results-store documents the value came from (empty for a citation).
     """
 
     value: float
     unit: str
     source: str
+    sources: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "unit": self.unit, "source": self.source}
+        """``{"value", "unit", "source"}``, plus ``"sources"`` (document keys) when there are any."""
+        d: dict[str, Any] = {"value": self.value, "unit": self.unit, "source": self.source}
+        if self.sources:
+            d["sources"] = list(self.sources)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Parameter:
-        return cls(float(d["value"]), str(d["unit"]), str(d["source"]))
+        return cls(float(d["value"]), str(d["unit"]), str(d["source"]), tuple(str(k) for k in d.get("sources") or ()))
 
 
 def _p(value: float, unit: str, source: str) -> Any:
     return field(default_factory=lambda: Parameter(value, unit, source))
-
-
-def diffusivity_from_barrier(
-    barrier_eV: float, a_A: float = 5.431, nu_Hz: float = 1e13, T_K: float = 300.0
-) -> float:
-    """Li diffusivity in diamond Si from a T -> H -> T hop barrier, m^2/s.
-
-    Harmonic transition-state theory on the diamond T-site lattice (Vineyard, J. Phys.
-    Chem. Solids 3 (1957) 121; random walk in 3D: D = Gamma d^2 / 6 with hop rate
-    Gamma = z nu exp(-E_a / k_B T))::
-
-        D = (1/6) z d^2 nu exp(-E_a / k_B T),  z = 4,  d = sqrt(3)/4 a.
-
-    With a = 5.43 A and nu = 1e13 Hz the prefactor is 3.7e-7 m^2/s = 3.7e-3 cm^2/s
-    (Pell's measured prefactor: 2.3e-3 cm^2/s).
-
-    Parameters
-    ----------
-    barrier_eV : float
-        Migration barrier E_a, eV (>= 0).
-    a_A : float
-        Cubic lattice constant, Angstrom.
-    nu_Hz : float
-        Attempt frequency, Hz.
-    T_K : float
-        Temperature, K.
-
-    Returns
-    -------
-    float
-        Diffusivity, m^2/s.
-    """
-    for name, value in (("a_A", a_A), ("nu_Hz", nu_Hz), ("T_K", T_K)):
-        if not value > 0 or not math.isfinite(value):
-            raise InputError(f"{name} = {value!r} is not allowed; it must be a positive number")
-    if not barrier_eV >= 0 or not math.isfinite(barrier_eV):
-        raise InputError(f"barrier_eV = {barrier_eV!r} is not allowed; it must be >= 0 eV")
-    z = 4
-    d_m = math.sqrt(3.0) / 4.0 * a_A * 1e-10
-    return z * d_m**2 * nu_Hz / 6.0 * math.exp(-barrier_eV / (K_B_EV_K * T_K))
 
 
 def pell_diffusivity(T_K: float = 300.0) -> float:
@@ -313,12 +287,13 @@ OVERRIDE_ALIASES = {
 _UNITS = {name: p.unit for name, p in ContinuumParameters().parameters().items()}
 
 
-def _is_pure(dopant: str | None) -> bool:
+def is_pure(dopant: str | None) -> bool:
+    """Whether ``dopant`` names pure Si (None, ``""``, ``"Si"``, ``"pure"``, ``"none"``)."""
     return dopant is None or dopant.strip().lower() in PURE_NAMES
 
 
 def _normalise_dopant(dopant: str | None) -> str | None:
-    if _is_pure(dopant):
+    if is_pure(dopant):
         return None
     assert dopant is not None
     for d in DOPANTS:
@@ -327,13 +302,37 @@ def _normalise_dopant(dopant: str | None) -> str | None:
     raise InputError(f"dopant {dopant!r} is not allowed; choose one of {', '.join(DOPANTS)} or 'Si'/'pure'")
 
 
-def _entry(atomistic: dict[str, Any], key: str) -> tuple[float, str] | None:
+def _entry(atomistic: dict[str, Any], key: str) -> tuple[float, str, tuple[str, ...], Any] | None:
+    """(value, source, document keys, temperature_K) of an atomistic entry, None when absent."""
     entry = atomistic.get(key)
     if entry is None:
         return None
     if isinstance(entry, dict):
-        return float(entry["value"]), str(entry.get("source", "atomistic data"))
-    return float(entry), "atomistic data"
+        sources = tuple(str(k) for k in entry.get("sources") or ())
+        return float(entry["value"]), str(entry.get("source", "atomistic data")), sources, entry.get("temperature_K")
+    return float(entry), "atomistic data", (), None
+
+
+#: diffusivity models of :func:`parameters_for`
+DIFFUSIVITY_MODELS = ("ratio", "absolute")
+
+
+def _network_diffusivity(atomistic: dict[str, Any], T: float, model: str) -> Parameter | None:
+    """D from the hop networks (``model`` ``ratio`` or ``absolute``), None when not given."""
+    key = "diffusivity_ratio" if model == "ratio" else "D_eff_m2_s"
+    entry = _entry(atomistic, key)
+    if entry is None:
+        return None
+    value, source, sources, t_entry = entry
+    if t_entry is not None and abs(float(t_entry) - T) > 1e-9:
+        raise InputError(f"the atomistic {key} was computed at {float(t_entry):g} K but the continuum runs at "
+                         f"{T:g} K; compute it at {T:g} K (atomistic_inputs(..., temperature_K={T:g}))")
+    if model == "ratio":
+        if not (math.isfinite(value) and value > 0):
+            raise InputError(f"diffusivity_ratio = {value!r} is not allowed; D_eff / D_eff,pure must be > 0")
+        return Parameter(pell_diffusivity(T) * value, "m^2/s",
+                         f"{PELL_1960} at {T:g} K x {source}; {VINEYARD_1957}", sources)
+    return Parameter(value, "m^2/s", f"{source}; {VINEYARD_1957}", sources)
 
 
 def parameters_for(
@@ -341,26 +340,28 @@ def parameters_for(
     percent: float | None,
     atomistic: dict[str, Any] | None = None,
     overrides: dict[str, Any] | None = None,
-    diffusivity_model: str = "shift",
+    diffusivity_model: str = "ratio",
 ) -> ContinuumParameters:
     """Build the parameter set for pure Si or one dopant concentration.
 
-    Diffusivity models (``diffusivity_model``), used when ``atomistic`` gives a barrier:
+    Diffusivity (``diffusivity_m2_s``), first that applies:
 
-    * ``"shift"`` (default, needs ``atomistic["reference_barrier_eV"]``, the pure-Si barrier
-      of the same calculator): D = D_Pell(T) exp(-(E_a - E_a,pure) / kT). The measured
-      pure-Si diffusivity (Pell, Phys. Rev. 119 (1960) 1222) is kept and only the
-      calculator's barrier *change* caused by the dopant enters, assuming the same
-      prefactor (harmonic TST, Vineyard 1957). A calculator's systematic barrier error
-      (SevenNet: 0.47 eV vs 0.66 eV measured) cancels in the difference, while in the
-      absolute model it changes D by orders of magnitude (exp(0.19 eV / kT) ~ 1.6e3 at 300 K).
-    * ``"absolute"``: harmonic TST from the barrier alone, :func:`diffusivity_from_barrier`.
+    1. ``overrides["diffusivity"]`` (a user's number);
+    2. ``diffusivity_model="ratio"`` (default): D = D_Pell(T) x D_eff / D_eff,pure with the
+       ratio ``atomistic["diffusivity_ratio"]`` of the doped and pure hop networks of one
+       calculator at the same temperature T (PHYSICS.md sections 5-6). Pell's measured
+       pure-Si D (Phys. Rev. 119 (1960) 1222) is kept and only what the dopant changes in
+       the whole network enters: a calculator's systematic barrier error cancels in the
+       ratio, while in absolute TST it changes D by orders of magnitude;
+       ``diffusivity_model="absolute"``: D = ``atomistic["D_eff_m2_s"]``, the network's own
+       exact D_eff (harmonic TST rates, Vineyard 1957);
+    3. pure Si: Pell's D at T;
+    4. a dopant otherwise: :class:`InputError` saying why (``atomistic["reason"]``, e.g. the
+       hop classes its network is missing) -- never a guessed number.
 
-    Order of precedence: ``overrides`` > ``atomistic`` > cited defaults. D comes from
-    ``atomistic["barrier_eV"]`` through :func:`diffusivity_from_barrier` (with the
-    ``lattice_constant_A`` and ``attempt_frequency_Hz`` entries when given); Omega from
-    ``atomistic["omega_m3_mol"]``. Pure Si always has defaults; a dopant without a barrier
-    and without an overridden D is an error.
+    An atomistic entry's ``temperature_K`` must equal the model's temperature
+    (``overrides["temperature_k"]``, default 300 K). Omega from ``atomistic["omega_m3_mol"]``.
+    Order of precedence otherwise: ``overrides`` > ``atomistic`` > cited defaults.
 
     Parameters
     ----------
@@ -369,12 +370,15 @@ def parameters_for(
     percent : float or None
         Dopant atom %.
     atomistic : dict, optional
-        ``{"barrier_eV": {"value": 0.46, "source": "<doc key>"}, "lattice_constant_A":
-        {...}, "attempt_frequency_Hz": {...}, "omega_m3_mol": {...}}`` (plain numbers are
-        accepted too).
+        What :func:`sianode.analysis.persist.atomistic_inputs` returns:
+        ``{"diffusivity_ratio": {"value": 0.4, "source": "...", "sources": [keys],
+        "temperature_K": 300.0}, "D_eff_m2_s": {...}, "omega_m3_mol": {...}, "missing": [...],
+        "reason": "..."}`` (plain numbers are accepted for the values too).
     overrides : dict, optional
         Field name (or alias in :data:`OVERRIDE_ALIASES`) -> SI value, or a
         :class:`Parameter`. Source of a plain value is ``"user override"``.
+    diffusivity_model : {"ratio", "absolute"}
+        See above.
 
     Returns
     -------
@@ -383,10 +387,14 @@ def parameters_for(
     Raises
     ------
     InputError
-        Unknown dopant or override key, bad value, or a dopant with no data.
+        Unknown dopant, model or override key, bad value, an atomistic value at another
+        temperature, or a dopant with no diffusivity.
     """
     name = _normalise_dopant(dopant)
     atomistic = dict(atomistic or {})
+    if diffusivity_model not in DIFFUSIVITY_MODELS:
+        raise InputError(f"diffusivity model {diffusivity_model!r} is not allowed; allowed: "
+                         f"{', '.join(DIFFUSIVITY_MODELS)}")
     resolved: dict[str, Parameter] = {}
     for key, value in (overrides or {}).items():
         if value is None:
@@ -395,31 +403,21 @@ def parameters_for(
         if field_name not in _UNITS:
             allowed = sorted(set(_UNITS) | set(OVERRIDE_ALIASES))
             raise InputError(f"override {key!r} is not a continuum parameter; allowed: {', '.join(allowed)}")
-        resolved[field_name] = value if isinstance(value, Parameter) else Parameter(float(value), _UNITS[field_name], "user override")
+        resolved[field_name] = (value if isinstance(value, Parameter)
+                                else Parameter(float(value), _UNITS[field_name], "user override"))
 
     T = resolved["temperature_k"].value if "temperature_k" in resolved else 300.0
-    if diffusivity_model not in ("shift", "absolute"):
-        raise InputError(f"diffusivity model {diffusivity_model!r} is not allowed; allowed: shift, absolute")
-    barrier = _entry(atomistic, "barrier_eV")
-    reference = _entry(atomistic, "reference_barrier_eV")
     if "diffusivity_m2_s" not in resolved:
-        if barrier is not None and reference is not None and diffusivity_model == "shift":
-            shift = barrier[0] - reference[0]
-            d = pell_diffusivity(T) * math.exp(-shift / (K_B_EV_K * T))
-            resolved["diffusivity_m2_s"] = Parameter(
-                d, "m^2/s", f"{PELL_1960} at {T:g} K x exp(-dE_a/kT), dE_a = {barrier[0]:.3f} - {reference[0]:.3f} "
-                f"= {shift:+.3f} eV (barrier {barrier[1]}; pure-Si barrier {reference[1]}); {VINEYARD_1957}")
-        elif barrier is not None:
-            a = _entry(atomistic, "lattice_constant_A")
-            nu = _entry(atomistic, "attempt_frequency_Hz")
-            d = diffusivity_from_barrier(
-                barrier[0], a_A=a[0] if a else 5.431, nu_Hz=nu[0] if nu else 1e13, T_K=T
-            )
-            src = f"harmonic TST from barrier {barrier[0]:.3f} eV ({barrier[1]})"
-            src += f", a = {a[0]:.4f} A ({a[1]})" if a else ", a = 5.431 A (experiment)"
-            src += f", nu = {nu[0]:.3g} Hz ({nu[1]})" if nu else ", nu = 1e13 Hz"
-            resolved["diffusivity_m2_s"] = Parameter(d, "m^2/s", f"{src}, T = {T:g} K; {VINEYARD_1957}")
+        use_network = name is not None or diffusivity_model == "absolute"  # pure Si: Pell itself (ratio 1)
+        network = _network_diffusivity(atomistic, T, diffusivity_model) if use_network else None
+        if network is not None:
+            resolved["diffusivity_m2_s"] = network
         elif name is not None:
+            why = atomistic.get("reason")
+            if why:
+                at = f" {float(percent):g} %" if percent is not None else ""
+                raise InputError(f"no diffusivity for {name}{at}: {why}; compute the missing classes "
+                                 "(sianode run) or pass --diffusivity")
             raise InputError(
                 f"no atomistic data for dopant {name} and no default; run a campaign for it "
                 "or pass --diffusivity"
@@ -428,40 +426,17 @@ def parameters_for(
             resolved["diffusivity_m2_s"] = Parameter(pell_diffusivity(T), "m^2/s", f"{PELL_1960}, at {T:g} K")
     omega = _entry(atomistic, "omega_m3_mol")
     if omega is not None and "omega_m3_mol" not in resolved:
-        resolved["omega_m3_mol"] = Parameter(omega[0], "m^3/mol", omega[1])
+        resolved["omega_m3_mol"] = Parameter(omega[0], "m^3/mol", omega[1], omega[2])
     params = ContinuumParameters(dopant=name, percent=None if percent is None else float(percent), **resolved)
     logger.debug("continuum parameters for %s %s: %s", name, percent, params.as_dict())
     return params
 
 
-def parameters_from_store(
-    db_uri: str | None,
-    dopant: str | None,
-    percent: float | None,
-    overrides: dict[str, Any] | None = None,
-) -> ContinuumParameters:
-    """:func:`parameters_for` with atomistic inputs from the results store when available.
-
-    For a dopant, uses ``sianode.analysis.atomistic_inputs(db_uri, dopant, percent)`` if
-    the analysis layer provides it; otherwise (not written yet) no atomistic data. Pure Si
-    uses the cited defaults.
-    """
-    atomistic = None
-    if not _is_pure(dopant):
-        try:
-            from sianode.analysis import atomistic_inputs  # type: ignore[attr-defined]
-        except ImportError:
-            logger.info("sianode.analysis.atomistic_inputs not available; using defaults")
-        else:
-            atomistic = atomistic_inputs(db_uri, _normalise_dopant(dopant), percent)
-    return parameters_for(dopant, percent, atomistic=atomistic, overrides=overrides)
-
-
 __all__ = [
     "ContinuumParameters",
+    "DIFFUSIVITY_MODELS",
     "Parameter",
-    "diffusivity_from_barrier",
+    "is_pure",
     "parameters_for",
-    "parameters_from_store",
     "pell_diffusivity",
 ]

@@ -89,13 +89,9 @@ def test_site_averages(store, campaign):
     assert rows["P"]["e_avg_eV"] == pytest.approx(1.00)
 
 
-def test_diffusivity_from_barrier_matches_formula():
-    a, nu, T, ea = 5.431, 1e13, 300.0, 0.6
-    d = math.sqrt(3.0) / 4.0 * a * 1e-10
-    expected = 4 * d**2 * nu / 6.0 * math.exp(-ea / (KB * T))
-    assert derive.diffusivity_m2_s(ea, a_A=a, nu_Hz=nu, T_K=T) == pytest.approx(expected, rel=1e-12)
-    # the prefactor quoted in PHYSICS.md: 3.7e-3 cm^2/s at a = 5.43 A
-    assert derive.diffusivity_m2_s(0.0, a_A=5.43) * 1e4 == pytest.approx(3.7e-3, rel=0.01)
+def test_no_single_barrier_diffusivity():
+    """A diffusivity comes from the hop network (sianode.analysis.network), never from one barrier."""
+    assert not hasattr(derive, "diffusivity_m2_s")
 
 
 def test_host_lattices(store, campaign):
