@@ -38,8 +38,14 @@ def parse_dopant(text: str) -> str | dict[str, int]:
     return out
 
 
+def parse_arrangement(text: str) -> Any:
+    """``"8"`` -> class id 8; ``"dispersed"``/``"compact"``/``"sqs"`` -> that strategy."""
+    text = str(text).strip()
+    return int(text) if text.isdigit() else text
+
+
 def _doped(dopant: Optional[str], percent: Optional[float], count: Optional[int], supercell: Optional[int],
-           a: float, arrangement: int) -> tuple[Any, Any]:
+           a: float, arrangement: Any) -> tuple[Any, Any]:
     """``(DopedCell, atoms)``, or ``(None, pure Si atoms)`` when no dopant is given."""
     from sianode.structures import doped_supercell, pure_supercell
 
@@ -50,7 +56,8 @@ def _doped(dopant: Optional[str], percent: Optional[float], count: Optional[int]
     dop = parse_dopant(dopant)
     if percent is None and count is None and not isinstance(dop, dict):
         count = 1
-    cell = doped_supercell(dop, percent=percent, count=count, supercell=supercell, a=a, arrangement=arrangement)
+    cell = doped_supercell(dop, percent=percent, count=count, supercell=supercell, a=a,
+                           arrangement=parse_arrangement(arrangement))
     return cell, cell.atoms
 
 
@@ -79,7 +86,8 @@ def _fmt(v: Any) -> str:
 _A = typer.Option(5.431, "--a", help="Lattice constant, Angstrom.")
 _SC = typer.Option(None, "--supercell", "-n", help="Supercell n (n x n x n conventional cells).")
 _JSON = typer.Option(False, "--json", help="Machine-readable JSON output.")
-_ARR = typer.Option(0, "--arrangement", help="Arrangement class id (0 = most compact).")
+_ARR = typer.Option("dispersed", "--arrangement",
+                    help="dispersed (dopants farthest apart), compact, sqs, or a class id (0 = most compact).")
 
 
 @structures_app.command("arrangements")
@@ -92,14 +100,15 @@ def arrangements(
     seed: int = typer.Option(0, "--seed", help="Seed of the random sample when enumeration is too big."),
     as_json: bool = _JSON,
 ) -> None:
-    """Symmetry-distinct arrangements of the dopants on the Si sites."""
-    from sianode.structures import enumerate_arrangements, pure_supercell
+    """Symmetry-distinct arrangements of the dopants on the Si sites (min d: the smallest
+    dopant-dopant distance, minimum image; the dispersed strategy takes the largest)."""
+    from sianode.structures import enumerate_arrangements, min_dopant_distance, pure_supercell, select_arrangements
 
     if count is None and percent is None and (dopant is None or ":" not in dopant):
         raise InputError("give --count (number of dopants) or --percent (0 < p < 50)")
     if dopant is not None:
         dop = parse_dopant(dopant)
-        cell = _doped(dopant, percent, count, supercell, a, 0)[0]
+        cell = _doped(dopant, percent, count, supercell, a, "0")[0]
         n_dopants, reps, requested = cell.n_dopants, cell.supercell, cell.requested_percent
     else:
         from sianode.structures.supercell import choose_cell
@@ -116,15 +125,17 @@ def arrangements(
     data["requested_percent"] = requested
     data["supercell"] = list(reps) if isinstance(reps, tuple) else [reps] * 3
     data["dopant"] = dop
+    data["dispersed_id"] = select_arrangements(host, n_dopants, "dispersed", arrangements=result)[0].id
     if as_json:
         typer.echo(json.dumps(data))
         return
     kind = "exact" if result.exact else f"sample, seed {result.seed}"
     _emit_table(
         f"{n_dopants} dopants on {result.n_sites} sites ({data['actual_percent']:.4g} %), "
-        f"{len(result)} classes ({kind})",
-        ["id", "multiplicity", "dopant indices"],
-        [[c.id, c.multiplicity, " ".join(map(str, c.dopant_indices))] for c in result],
+        f"{len(result)} classes ({kind}); dispersed: class {data['dispersed_id']}",
+        ["id", "multiplicity", "min d / A", "dopant indices"],
+        [[c.id, c.multiplicity, _fmt(min_dopant_distance(host, c.dopant_indices) if n_dopants > 1 else None),
+          " ".join(map(str, c.dopant_indices))] for c in result],
     )
 
 
@@ -135,7 +146,7 @@ def sites(
     percent: Optional[float] = typer.Option(None, "--percent", "-p", help=_PERCENT_HELP),
     supercell: Optional[int] = _SC,
     a: float = _A,
-    arrangement: int = _ARR,
+    arrangement: str = _ARR,
     as_json: bool = _JSON,
 ) -> None:
     """Symmetry classes of the Li T and H sites, by distance to the nearest dopant."""
@@ -160,20 +171,20 @@ def hops(
     percent: Optional[float] = typer.Option(None, "--percent", "-p", help=_PERCENT_HELP),
     supercell: Optional[int] = _SC,
     a: float = _A,
-    arrangement: int = _ARR,
-    select: str = typer.Option("all", "--select", help="near | far | all"),
+    arrangement: str = _ARR,
+    select: str = typer.Option("all", "--select", help="near | far | all | within:R (saddle within R A of a dopant)"),
     as_json: bool = _JSON,
 ) -> None:
-    """Symmetry-distinct Li T -> H -> T hops (NEB paths)."""
-    from sianode.structures import li_hops, select_hops
+    """Symmetry-distinct Li T <-> H <-> T hop paths, unordered: one NEB each (a campaign's hops)."""
+    from sianode.structures import li_hop_paths, select_hop_paths
 
     cell, atoms = _doped(dopant, percent, count, supercell, a, arrangement)
-    result = select_hops(li_hops(atoms, cell.dopant_indices if cell else []), select)
+    result = select_hop_paths(li_hop_paths(atoms, cell.dopant_indices if cell else []), select)
     data = {"hops": [h.as_dict() for h in result]}
     if as_json:
         typer.echo(json.dumps(data))
         return
-    rows = [[h["label"], h["multiplicity"], f"{h['start_site_label']}-{h['saddle_site_label']}-{h['end_site_label']}",
+    rows = [[h["label"], h["multiplicity"], f"{h['start_site_label']}-{h['h_label']}-{h['end_site_label']}",
              _fmt(h["start"]), _fmt(h["end"]), _fmt(h["distance_to_dopant"])] for h in data["hops"]]
     _emit_table(f"Li hops in {atoms.get_chemical_formula()}",
                 ["hop", "multiplicity", "path", "start", "end", "d_dopant(H) / A"], rows)
@@ -188,8 +199,8 @@ def write(
     percent: Optional[float] = typer.Option(None, "--percent", "-p", help=_PERCENT_HELP),
     supercell: Optional[int] = _SC,
     a: float = _A,
-    arrangement: int = _ARR,
-    select: str = typer.Option("all", "--select", help="Hops to write: near | far | all"),
+    arrangement: str = _ARR,
+    select: str = typer.Option("all", "--select", help="Hop paths to write: near | far | all | within:R"),
     as_json: bool = _JSON,
 ) -> None:
     """Write the host, each Li-site insertion and the hop end points (extxyz and CIF)."""

@@ -20,7 +20,23 @@ sets gives the orbit size by double counting of (set, site in ``O_j``) pairs:
 Class order (documented, deterministic): by shortest dopant-dopant distance (minimum
 image), then by the sum of all dopant-dopant distances (most compact first), then by
 multiplicity (largest first), then by the representative's site indices. ``id`` is
-the position in that order (0 = the most compact class, the default arrangement).
+the position in that order (0 = the most compact class).
+
+Which classes a calculation uses (PHYSICS.md section 7)
+--------------------------------------------------------
+:func:`select_arrangements` applies an :class:`ArrangementStrategy` (campaign key
+``arrangements``, parsed by :func:`parse_strategy`):
+
+* ``dispersed`` (default): the classes whose dopants are farthest apart (largest minimum
+  dopant-dopant distance, minimum image, then largest multiplicity): the dilute,
+  random-alloy representative. The most compact cluster is the least likely arrangement
+  of a real doped crystal and is never the default.
+* ``compact``: the most compact classes (id 0, 1, ...), the behaviour before strategies.
+* ``{classes: [ids]}``: the named class ids.
+* ``{ensemble: {max: N, temperature_K: T}}``: every class is a host; the classes holding
+  most of the weight :func:`ensemble_weights` (up to N) carry the Li work.
+* ``sqs``: one special quasirandom structure (icet, :mod:`sianode.structures.sqs`) for cells
+  too large to enumerate.
 """
 
 from __future__ import annotations
@@ -34,6 +50,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from sianode.errors import InputError
+from sianode.structures.diamond import pure_supercell
 from sianode.structures.symmetry import PermutationGroup, mic_lengths
 
 log = logging.getLogger(__name__)
@@ -54,19 +71,32 @@ class ArrangementClass:
     Attributes
     ----------
     id : int
-        Position in the documented order (0 = most compact).
+        Position in the documented order (0 = most compact; -1 for a structure that is not
+        in an enumeration, such as an SQS).
     multiplicity : int
         Number of dopant sets in the class (orbit size).
     dopant_indices : tuple of int
         Atom indices (into the host) of one representative set, sorted.
+    weight : float or None
+        Weight of the class in the concentration it stands for (set by
+        :func:`select_arrangements`; the weights of an ensemble add up to 1 over all classes).
+    weight_source : str or None
+        ``"multiplicity"`` (g_c / sum g), ``"boltzmann T=... K"``, ``"sqs"``.
     """
 
     id: int
     multiplicity: int
     dopant_indices: tuple[int, ...]
+    weight: float | None = None
+    weight_source: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "multiplicity": self.multiplicity, "dopant_indices": list(self.dopant_indices)}
+        out: dict[str, Any] = {"id": self.id, "multiplicity": self.multiplicity,
+                               "dopant_indices": list(self.dopant_indices)}
+        if self.weight is not None:
+            out["weight"] = self.weight
+            out["weight_source"] = self.weight_source
+        return out
 
 
 @dataclass
@@ -193,7 +223,6 @@ def _combination_batches(pool: np.ndarray, r: int, batch: int) -> Iterator[np.nd
 
 def _host_atoms(host: Any) -> Any:
     from sianode.structures.serialize import as_ase
-    from sianode.structures.supercell import pure_supercell
 
     if isinstance(host, (int, np.integer, tuple, list)):
         return pure_supercell(host)
@@ -323,3 +352,21 @@ def _order_classes(atoms: Any, reps: np.ndarray, mults: np.ndarray) -> list[Arra
         ArrangementClass(id=n, multiplicity=int(mults[c]), dopant_indices=tuple(int(x) for x in reps[c]))
         for n, c in enumerate(keys)
     ]
+
+
+def orbit_multiplicity(host: Any, dopant_indices: Sequence[int], *, symprec: float = 1e-3) -> int:
+    """Multiplicity (orbit size ``|G| / |Stab(S)|``) of one dopant set under the host's symmetry.
+
+    The group is that of :func:`enumerate_arrangements` (every Si atom a candidate site),
+    so the number agrees with the class's ``multiplicity`` there.
+    """
+    atoms = _host_atoms(host)
+    symbols = np.array(atoms.get_chemical_symbols())
+    cand = np.flatnonzero(symbols == "Si")
+    dset = np.unique(np.asarray(list(dopant_indices), dtype=np.int64))
+    if dset.size == 0 or not np.all(np.isin(dset, cand)):
+        raise InputError(f"dopant indices {list(dopant_indices)} not allowed: need Si sites of the host")
+    numbers = atoms.get_atomic_numbers().copy()
+    numbers[cand] += 1000
+    group = PermutationGroup.from_atoms(atoms, numbers=numbers, symprec=symprec)
+    return int(_Canonicaliser(group, cand).orbit_size(dset))

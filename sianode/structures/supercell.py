@@ -22,60 +22,25 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from sianode.errors import InputError
+from sianode.structures.arrangements import ArrangementClass, enumerate_arrangements
+from sianode.structures.diamond import A_SI, Supercell, _reps, pure_supercell
+from sianode.structures.strategies import ArrangementStrategy, parse_strategy, select_arrangements
+
+__all__ = ["A_SI", "DEFAULT_SUPERCELLS", "DopedCell", "Supercell", "achievable_percents", "check_structure",
+           "choose_cell", "doped_supercell", "pure_supercell", "tolerance", "validate_element"]
 
 log = logging.getLogger(__name__)
 
-#: experimental lattice constant of c-Si, Angstrom (PHYSICS.md section 1)
-A_SI = 5.431
 #: supercells searched when the user names none
 DEFAULT_SUPERCELLS = (1, 2, 3, 4)
 #: atoms closer than this (Angstrom) make a structure invalid
 MIN_DISTANCE = 0.5
 _NOBLE = {"He", "Ne", "Ar", "Kr", "Xe", "Rn", "Og"}
-
-Supercell = Union[int, Sequence[int]]
-
-
-def _reps(supercell: Supercell) -> tuple[int, int, int]:
-    """Normalise ``n`` or ``(n1, n2, n3)``; InputError unless every entry is a positive int."""
-    reps = (supercell,) * 3 if np.isscalar(supercell) else tuple(supercell)
-    try:
-        ok = len(reps) == 3 and all(int(r) == r and int(r) >= 1 for r in reps)
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise InputError(
-            f"supercell={supercell!r} not allowed: need a positive integer n or three of them (n1, n2, n3)"
-        )
-    return tuple(int(r) for r in reps)  # type: ignore[return-value]
-
-
-def pure_supercell(n: Supercell, a: float = A_SI) -> Any:
-    """Pure diamond Si, the conventional 8-atom cell repeated ``n`` (int or 3-tuple).
-
-    Parameters
-    ----------
-    n
-        Repetitions; ``2`` gives 64 sites.
-    a
-        Cubic lattice constant, Angstrom.
-
-    Returns
-    -------
-    ase.Atoms
-        ``8 n1 n2 n3`` Si atoms, periodic.
-    """
-    from ase.build import bulk
-
-    reps = _reps(n)
-    if not a > 0:
-        raise InputError(f"lattice constant a={a} not allowed: need a > 0 Angstrom")
-    return bulk("Si", "diamond", a=float(a), cubic=True).repeat(reps)
 
 
 def validate_element(symbol: str) -> str:
@@ -258,10 +223,14 @@ def doped_supercell(
     a
         Lattice constant, Angstrom.
     arrangement
-        ``None``: class 0 of :func:`~sianode.structures.arrangements.enumerate_arrangements`
-        (the most compact class; a seeded sample when enumeration is too big); an int
-        class id of that list; an :class:`ArrangementClass`; or a sequence of site indices.
-        With mixed dopants the species fill the chosen sites in mapping order.
+        ``None`` (default): the ``dispersed`` strategy, the class of
+        :func:`~sianode.structures.arrangements.enumerate_arrangements` that keeps the
+        dopants farthest apart (PHYSICS.md section 7: never the compact cluster by default);
+        a strategy name or mapping (``"compact"``, ``"sqs"``, ``{"classes": [3]}``, see
+        :mod:`sianode.structures.strategies`; an ensemble gives its highest-weight class);
+        an int class id of that list (0 = most compact); an :class:`ArrangementClass`; or a
+        sequence of site indices. With mixed dopants the species fill the chosen sites in
+        mapping order.
     host
         A user structure (ASE/pymatgen) to dope instead of a pure supercell; dopants go
         on Si sites only, the structure is checked with :func:`check_structure`.
@@ -272,7 +241,6 @@ def doped_supercell(
     -------
     DopedCell
     """
-    from sianode.structures.arrangements import ArrangementClass, enumerate_arrangements
     from sianode.structures.serialize import as_ase
 
     counts = _dopant_counts(dopant, count)
@@ -304,9 +272,13 @@ def doped_supercell(
     k_total = sum(counts.values())
     if k_total >= n_sites:
         raise InputError(f"{k_total} dopants not allowed in {n_sites} Si sites: need fewer dopants than sites")
-    if arrangement is None or isinstance(arrangement, (int, np.integer)):
+    if arrangement is None or isinstance(arrangement, (str, Mapping, ArrangementStrategy)):
+        strategy = parse_strategy(arrangement)
+        classes = None if strategy.kind == "sqs" else enumerate_arrangements(atoms, k_total, seed=seed, n_samples=200)
+        idx = select_arrangements(atoms, k_total, strategy, arrangements=classes)[0].dopant_indices
+    elif isinstance(arrangement, (int, np.integer)) and not isinstance(arrangement, bool):
         classes = enumerate_arrangements(atoms, k_total, seed=seed, n_samples=200)
-        cid = 0 if arrangement is None else int(arrangement)
+        cid = int(arrangement)
         if not 0 <= cid < len(classes):
             raise InputError(f"arrangement={arrangement} not allowed: class ids are 0..{len(classes) - 1}")
         idx = classes[cid].dopant_indices

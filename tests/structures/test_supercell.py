@@ -71,10 +71,32 @@ def test_mixed_dopants_and_explicit_indices():
     json.dumps(cell.as_dict())
 
 
-def test_default_arrangement_is_most_compact():
+def test_default_arrangement_is_dispersed_compact_on_request():
+    # PHYSICS.md section 7: the compact cluster is never the default
     cell = doped_supercell("B", count=2, supercell=2)
     i, j = cell.dopant_indices
-    assert cell.atoms.get_distance(i, j, mic=True) == pytest.approx(np.sqrt(3) / 4 * 5.431)
+    # independent: the largest minimum-image distance between two sites of the 64-site cell
+    # is half its body diagonal, sqrt(3)/2 x 2a, and a Si site sits there (a lattice vector away)
+    assert cell.atoms.get_distance(i, j, mic=True) == pytest.approx(np.sqrt(3) / 2 * 2 * 5.431)
+    compact = doped_supercell("B", count=2, supercell=2, arrangement="compact")
+    i, j = compact.dopant_indices
+    assert compact.atoms.get_distance(i, j, mic=True) == pytest.approx(np.sqrt(3) / 4 * 5.431)
+    assert doped_supercell("B", count=2, supercell=2, arrangement=0).dopant_indices == compact.dopant_indices
+    with pytest.raises(InputError, match="'tight' does not exist"):
+        doped_supercell("B", count=2, supercell=2, arrangement="tight")
+
+
+def test_no_import_cycle_between_arrangements_and_supercell():
+    import ast
+    import importlib.util
+
+    def imports(module):
+        tree = ast.parse(open(importlib.util.find_spec(module).origin).read())
+        return {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+
+    assert "sianode.structures.supercell" not in imports("sianode.structures.arrangements")
+    assert "sianode.structures.supercell" not in imports("sianode.structures.strategies")
+    assert "sianode.structures.arrangements" in imports("sianode.structures.supercell")
 
 
 def test_user_host_and_pymatgen_round_trip():
