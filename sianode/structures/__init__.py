@@ -1,7 +1,9 @@
 """Structures layer: pure functions over ASE ``Atoms`` (pymatgen ``Structure`` accepted).
 
 Doped diamond-Si supercells, symmetry-distinct dopant arrangements, Li T/H interstitial
-sites and T -> H -> T hops with NEB end points. No database, no workflow engine.
+sites, unordered T -> H -> T hop paths (one NEB each) with their NEB end points, the
+periodic hop network, and the symmetry operations that map one relaxed insertion onto
+an equivalent site. No database, no workflow engine.
 
 The submodules are imported lazily (on first attribute access), so ``import
 sianode.structures`` stays cheap.
@@ -25,6 +27,14 @@ _EXPORTS = {
     "ArrangementClass": "arrangements",
     "ArrangementSet": "arrangements",
     "enumerate_arrangements": "arrangements",
+    "orbit_multiplicity": "arrangements",
+    "ArrangementStrategy": "strategies",
+    "ensemble_weights": "strategies",
+    "min_dopant_distance": "strategies",
+    "parse_strategy": "strategies",
+    "select_arrangements": "strategies",
+    "ensemble_hosts": "strategies",
+    "sqs_indices": "sqs",
     "PermutationGroup": "symmetry",
     "SiteClass": "sites",
     "SiteSet": "sites",
@@ -35,6 +45,14 @@ _EXPORTS = {
     "insert_li": "hops",
     "hop_endpoints": "hops",
     "select_hops": "hops",
+    "HopPath": "hops",
+    "HopTopology": "hops",
+    "li_hop_paths": "hops",
+    "select_hop_paths": "hops",
+    "hop_selection_name": "hops",
+    "network_topology": "hops",
+    "symmetry_operation": "hops",
+    "transform_structure": "hops",
     "write_structures": "writer",
     "atoms_to_dict": "serialize",
     "atoms_from_dict": "serialize",

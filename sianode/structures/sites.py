@@ -203,8 +203,12 @@ def _positive(shift: np.ndarray) -> np.ndarray:
     return s[np.arange(len(s)), first_nz] > 0
 
 
-def analyse_sites(atoms: Any, dopant_indices: Sequence[int] | None = None, symprec: float = 1e-3) -> SiteAnalysis:
-    """Find T and H sites and the doped cell's symmetry acting on them (internal)."""
+def prepare_host(atoms: Any, dopant_indices: Sequence[int] | None = None) -> tuple[Any, np.ndarray]:
+    """ASE ``Atoms`` of a host (``Atoms``, ``Structure`` or ``DopedCell``) and its dopant indices.
+
+    ``dopant_indices`` None: the DopedCell's dopants, else every atom that is not Si.
+    Raises InputError for an invalid structure or indices out of range.
+    """
     from sianode.structures.serialize import as_ase
     from sianode.structures.supercell import DopedCell, check_structure
 
@@ -220,12 +224,27 @@ def analyse_sites(atoms: Any, dopant_indices: Sequence[int] | None = None, sympr
         dopants = np.unique(np.asarray(list(dopant_indices), dtype=np.int64))
         if dopants.size and (dopants.min() < 0 or dopants.max() >= len(atoms)):
             raise InputError(f"dopant indices {list(dopant_indices)} out of range: allowed 0..{len(atoms) - 1}")
+    return atoms, dopants
+
+
+def doped_operations(atoms: Any, dopants: np.ndarray, symprec: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
+    """spglib operations ``(R (G, 3, 3) int, t (G, 3))`` of the doped cell (fractional).
+
+    The dopant sites are marked as their own species, so the group is that of the doped
+    cell, not of the pure host.
+    """
+    numbers = atoms.get_atomic_numbers().copy()
+    numbers[np.asarray(dopants, dtype=np.int64)] += 1000  # dopant sites are their own species
+    return spglib_operations(atoms.cell[:], atoms.get_scaled_positions(), numbers, symprec)
+
+
+def analyse_sites(atoms: Any, dopant_indices: Sequence[int] | None = None, symprec: float = 1e-3) -> SiteAnalysis:
+    """Find T and H sites and the doped cell's symmetry acting on them (internal)."""
+    atoms, dopants = prepare_host(atoms, dopant_indices)
     t_frac = find_t_sites(atoms)
     pairs, fvec = t_neighbour_pairs(atoms, t_frac)
     h_frac = wrap_frac(t_frac[pairs[:, 0]] + 0.5 * fvec)
-    numbers = atoms.get_atomic_numbers().copy()
-    numbers[dopants] += 1000  # dopant sites are their own species for the symmetry
-    rot, trans = spglib_operations(atoms.cell[:], atoms.get_scaled_positions(), numbers, symprec)
+    rot, trans = doped_operations(atoms, dopants, symprec)
     pure_t, reps = generating_operations(rot, trans)
     gens = np.concatenate([pure_t, reps])
     t_perm = map_points(rot[gens], trans[gens], t_frac)

@@ -28,7 +28,9 @@ def write_structures(
     dopant_indices
         Dopant atom indices (default: non-Si atoms).
     select
-        Hops to write: ``near``, ``far`` or ``all`` (see :func:`select_hops`).
+        Hop paths to write: ``near``, ``far``, ``all`` or ``within:R`` (see
+        :func:`~sianode.structures.select_hop_paths`); one start and end point per
+        unordered path, as a campaign's NEB has them.
 
     Returns
     -------
@@ -37,7 +39,7 @@ def write_structures(
     """
     from ase.io import write
 
-    from sianode.structures.hops import hop_endpoints, insert_li, li_hops, select_hops
+    from sianode.structures.hops import hop_endpoints, insert_li, li_hop_paths, select_hop_paths
     from sianode.structures.serialize import as_ase
     from sianode.structures.sites import li_sites
 
@@ -49,7 +51,7 @@ def write_structures(
     items: list[tuple[str, Any]] = [("host", atoms)]
     sites = li_sites(atoms, dopant_indices)
     items += [(f"li_{c.label}", insert_li(atoms, c.frac)) for c in sites.T + sites.H]
-    for hop in select_hops(li_hops(atoms, dopant_indices), select):
+    for hop in select_hop_paths(li_hop_paths(atoms, dopant_indices), select):
         start, end = hop_endpoints(atoms, hop)
         items += [(f"{hop.label}_start", start), (f"{hop.label}_end", end)]
     written = []

@@ -4,7 +4,8 @@ DAG (one Firework per calculation stage)::
 
     reference (bcc Li) ------------------------------------------------+
     lattice (pure 8-atom cell, cell relaxed) -> host_i -> insertion_ij -+-> analysis
-                                                      +-> hop_ik -------+
+                                                      |        |        |
+                                                      +-----> hop_ik ---+
 
 * ``reference``: mu_Li of the calculator (role ``li_metal``).
 * ``lattice``: the calculator's own Si lattice constant; every host is built at it and
@@ -12,8 +13,13 @@ DAG (one Firework per calculation stage)::
   :mod:`sianode.workflows.stages`).
 * ``host``: one per (dopant, %, arrangement), plus the pure hosts.
 * ``insertion``: one per selected T-site class of the host, in the relaxed host's cell (fixed).
-* ``hop``: one per selected hop class: relax the start and end Li positions in the relaxed
-  host (role ``hop_end``), then CI-NEB (role ``hop``).
+* ``hop``: one per selected unordered hop path (one per H-site class; campaign default:
+  all of them): CI-NEB (role ``hop``) between the insertions of its two end T classes,
+  mapped onto the path's end sites by a symmetry operation (no end point is relaxed
+  again; see :func:`~sianode.workflows.stages.hop_stage`). A hop Firework is a child of
+  its host and of the insertion Fireworks of its end classes, so a worker does not wait
+  on an insertion another worker is running; an end class outside ``sites: {nearest: k}``
+  is computed by the hop itself (and labelled ``insertion``).
 * ``analysis``: ``store_derived(store, campaign=name)``; it runs even if a parent
   fizzled (``_allow_fizzled_parents``).
 
@@ -80,16 +86,24 @@ def build_workflow(spec: Any, plan: CampaignPlan | None = None) -> Any:
         host_fw = fw(HostTask(calculator=calc, host=params, labels=labels, relax=relax), f"host:{host.name}",
                      "host", [lattice], priority=2)
         hosts.append(host_fw)
-        children = [
-            fw(InsertionTask(calculator=calc, host=params, labels=labels, site=site.as_dict(), relax=relax),
-               f"insertion:{host.name}:{site.label}", "insertion", [host_fw], priority=1)
+        insertions = {
+            site.label: fw(InsertionTask(calculator=calc, host=params, labels=labels, site=site.as_dict(),
+                                         relax=relax),
+                           f"insertion:{host.name}:{site.label}", "insertion", [host_fw], priority=1)
             for site in host.sites
-        ] + [
+        }
+        children = list(insertions.values()) + [
             fw(HopTask(calculator=calc, host=params, labels=labels, hop=hop.as_dict(), relax=relax, neb=neb),
-               f"hop:{host.name}:{hop.label}", "hop", [host_fw], priority=1)
+               f"hop:{host.name}:{hop.label}", "hop",
+               [host_fw, *[insertions[s] for s in dict.fromkeys((hop.start_site, hop.end_site)) if s in insertions]],
+               priority=1)
             for hop in host.hops
         ]
         leaves.extend(children or [host_fw])
+    if getattr(plan, "ensembles", None):  # finite-T ensembles choose their Li work after the hosts relax
+        from sianode.workflows.ensemble import ensemble_fireworks
+
+        leaves.extend(ensemble_fireworks(spec, plan, {h.name: f for h, f in zip(plan.hosts, hosts)}, fw))
     if not plan.hosts:
         leaves.append(lattice)
     analysis = Firework([AnalysisTask(campaign=name)], name=f"{name}:analysis", parents=leaves,

@@ -23,7 +23,9 @@ key                    default        allowed
 ``max_supercell``      2              1-4: conventional cell repeated n x n x n (8 n^3 sites)
 ``include_pure``       true           also pure Si hosts (dopant "Si", percent 0)
 ``sites``              ``all``        ``all`` T classes, or ``{nearest: k}``: the k closest
-``hops``               ``[near, far]``  ``near``, ``far``, ``all``, ``none`` or a list of them
+``hops``               ``all``        ``all`` hop paths (one NEB per H-site class), ``near``,
+                                      ``far``, ``none``, ``{within: R}`` (saddle within R
+                                      Angstrom of a dopant, R > 0) or a list of them
 ``calculator``         sevennet       ``{name: ..., parameters: {...}}``
 ``relax``              fmax 0.05,     ``fmax`` (eV/A, > 0), ``steps`` (>= 1), ``host_cell``
                        steps 300,     (true/false: relax each host's cell, see below)
@@ -33,7 +35,14 @@ key                    default        allowed
                        fmax 0.05,
                        steps 500
 ``reference``          fmax 0.01      bcc-Li relaxation ``fmax`` (eV/A)
-``max_arrangements``   1              symmetry-distinct dopant arrangements per (dopant, %)
+``arrangements``       ``dispersed``  which symmetry-distinct dopant arrangements per
+                                      (dopant, %): ``dispersed`` (dopants farthest apart),
+                                      ``compact``, ``{dispersed: n}``, ``{compact: n}``,
+                                      ``{classes: [ids]}``, ``{ensemble: {max: n,
+                                      temperature_K: T or inf}}``, ``sqs`` (see
+                                      :mod:`sianode.structures.strategies`)
+``max_arrangements``   --             old spelling of ``{compact: n}`` (still accepted;
+                                      not together with ``arrangements``)
 ``threads``            1              torch / OpenMP threads per worker
 =====================  =============  =====================================================
 
@@ -63,10 +72,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sianode.errors import InputError
 
@@ -112,6 +122,51 @@ class ReferenceSettings(_Strict):
     fmax: float = Field(0.01, gt=0, le=5, description="force criterion, eV/A (0 < fmax <= 5)")
 
 
+class HopsWithin(_Strict):
+    """Every hop path whose saddle (H site) lies within ``within`` Angstrom of a dopant."""
+
+    within: float = Field(..., gt=0, allow_inf_nan=False, description="radius in Angstrom (> 0)")
+
+
+_HOPS_ALLOWED = "near, far, all, none, {within: R} (R > 0, Angstrom), or a list such as [near, {within: 4}]"
+
+
+def _check_hops(value: Any) -> Any:
+    """One clear message for a bad ``hops`` value (before pydantic's union errors)."""
+    items = value if isinstance(value, list) else [value]
+    if isinstance(value, list) and not value:
+        raise ValueError("an empty list selects no hop; write none")
+    for item in items:
+        if isinstance(item, str):
+            if item not in HOP_CHOICES:
+                raise ValueError(f"{item!r} is not a hop selection")
+            if item == "none" and isinstance(value, list):
+                raise ValueError("none cannot be part of a list")
+        elif isinstance(item, dict):
+            if set(item) != {"within"}:
+                raise ValueError(f"{item!r} is not a hop selection (the only mapping is {{within: R}})")
+            r = item["within"]
+            if isinstance(r, bool) or not isinstance(r, (int, float)) or not math.isfinite(r) or r <= 0:
+                raise ValueError(f"within = {r!r} must be a number of Angstrom > 0")
+        elif not isinstance(item, HopsWithin):
+            raise ValueError(f"{item!r} is not a hop selection")
+    return value
+
+
+_ARRANGEMENTS_ALLOWED = ("dispersed, compact, {dispersed: n}, {compact: n}, {classes: [ids]}, "
+                         "{ensemble: {max: n, temperature_K: T or inf}}, sqs")
+
+
+def _check_arrangements(value: Any) -> Any:
+    """The canonical JSON-safe spelling of an ``arrangements`` value; one clear message otherwise."""
+    from sianode.structures.strategies import StrategyError, parse_strategy
+
+    try:
+        return parse_strategy(value).as_dict()
+    except StrategyError as exc:
+        raise ValueError(exc.problem) from None
+
+
 class NearestSites(_Strict):
     """The ``k`` T-site classes closest to a dopant."""
 
@@ -132,23 +187,41 @@ class CampaignSpec(_Strict):
     max_supercell: int = Field(2, ge=1, le=4, description="largest supercell n (1-4; 8 n^3 sites)")
     include_pure: bool = Field(True, description="true or false")
     sites: Union[Literal["all"], NearestSites] = Field("all", description="'all' or {nearest: k}")
-    hops: Union[Literal["near", "far", "all", "none"], list[Literal["near", "far", "all"]]] = Field(
-        ("near", "far"), description="near, far, all, none, or a list such as [near, far]")
+    hops: Union[Literal["near", "far", "all", "none"], HopsWithin,
+                list[Union[Literal["near", "far", "all"], HopsWithin]]] = Field("all", description=_HOPS_ALLOWED)
     calculator: CalculatorSettings = Field(default_factory=CalculatorSettings,
                                            description="{name: ..., parameters: {...}}")
     relax: RelaxSettings = Field(default_factory=RelaxSettings, description="{fmax: eV/A, steps: n}")
     neb: NEBSettings = Field(default_factory=NEBSettings,
                              description="{n_images: n, fmax: eV/A, steps: n, climb: bool}")
     reference: ReferenceSettings = Field(default_factory=ReferenceSettings, description="{fmax: eV/A}")
-    max_arrangements: int = Field(1, ge=1, le=1000, description="arrangements per (dopant, %), 1-1000")
+    arrangements: Any = Field("dispersed", description=_ARRANGEMENTS_ALLOWED)
+    max_arrangements: int | None = Field(None, ge=1, le=1000,
+                                         description="old spelling of arrangements: {compact: n}, n 1-1000")
     threads: int = Field(1, ge=1, le=256, description="threads per worker, 1-256")
+
+    _hops_check = field_validator("hops", mode="before")(_check_hops)
+    _arrangements_check = field_validator("arrangements", mode="before")(_check_arrangements)
 
     # ------------------------------------------------------------ derived
     @property
     def hop_selections(self) -> tuple[str, ...]:
-        """The hop selections as a tuple (empty for ``none``)."""
-        sel = (self.hops,) if isinstance(self.hops, str) else tuple(self.hops)
+        """The hop selections as a tuple of names (empty for ``none``): ``near``, ``far``,
+        ``all`` and ``within:R`` (R in Angstrom) for ``{within: R}``; each is accepted by
+        :func:`~sianode.structures.select_hop_paths`."""
+        raw = self.hops if isinstance(self.hops, list) else [self.hops]
+        sel = tuple(f"within:{h.within:g}" if isinstance(h, HopsWithin) else h for h in raw)
         return () if sel == ("none",) else tuple(dict.fromkeys(sel))
+
+    @property
+    def arrangement_strategy(self) -> Any:
+        """The :class:`~sianode.structures.strategies.ArrangementStrategy` of this campaign:
+        ``arrangements``, or ``{compact: n}`` for the old key ``max_arrangements: n``."""
+        from sianode.structures.strategies import ArrangementStrategy, parse_strategy
+
+        if self.max_arrangements is not None and "arrangements" not in self.model_fields_set:
+            return ArrangementStrategy(kind="compact", count=self.max_arrangements)
+        return parse_strategy(self.arrangements)
 
     @property
     def nearest_sites(self) -> int | None:
@@ -162,8 +235,11 @@ class CampaignSpec(_Strict):
         return get_calculator(self.calculator.name, threads=self.threads, **self.calculator.parameters)
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain, JSON-safe form (round trips through :func:`campaign_from_dict`)."""
-        return json.loads(self.model_dump_json())
+        """Plain, JSON-safe form (round trips through :func:`campaign_from_dict`); it holds
+        ``max_arrangements`` (a spec of the old spelling, hashed as before) or ``arrangements``."""
+        data = json.loads(self.model_dump_json())
+        data.pop("arrangements" if self.max_arrangements is not None else "max_arrangements", None)
+        return data
 
     def spec_hash(self) -> str:
         """SHA-256 of everything that defines the results (``threads`` left out; ``relax.host_cell``
@@ -292,6 +368,9 @@ def _check_semantics(spec: CampaignSpec, source: str) -> None:
     if (spec.percents is None) == (spec.counts is None):
         raise InputError(f"{source}: percents / counts: give exactly one of them; allowed: "
                          "percents: [atom %, ...] or counts: [dopants per cell, ...]")
+    if spec.max_arrangements is not None and "arrangements" in spec.model_fields_set:
+        raise InputError(f"{source}: max_arrangements = {spec.max_arrangements}: give it or arrangements, not both; "
+                         f"allowed: arrangements: {{compact: {spec.max_arrangements}}} (what max_arrangements meant)")
     if spec.calculator.name not in available_calculators():
         raise InputError(f"{source}: calculator.name = {spec.calculator.name!r} is not a calculator; "
                          f"allowed: {', '.join(available_calculators())}")
@@ -319,6 +398,27 @@ def _check_semantics(spec: CampaignSpec, source: str) -> None:
             if c >= n_sites:
                 raise InputError(f"{source}: counts[{i}] = {c}: too many dopants for {n_sites} sites "
                                  f"(max_supercell = {spec.max_supercell}); allowed: 1-{n_sites - 1}")
+    _check_arrangement_classes(spec, source)
+
+
+def _check_arrangement_classes(spec: CampaignSpec, source: str) -> None:
+    """``arrangements: {classes: [ids]}``: every id must exist for each (supercell, count)."""
+    strategy = spec.arrangement_strategy
+    if strategy.kind != "classes":
+        return
+    from sianode.structures import choose_cell, pure_supercell
+    from sianode.structures.strategies import arrangement_classes
+
+    cells = tuple(range(1, spec.max_supercell + 1))
+    wanted = ({(int(choose_cell(p, cells)[0]), int(choose_cell(p, cells)[1])) for p in spec.percents}
+              if spec.percents is not None else {(spec.max_supercell, int(c)) for c in spec.counts or ()})
+    for sc, k in sorted(wanted):
+        n = len(arrangement_classes(pure_supercell(sc), k, strategy))
+        bad = [i for i in strategy.classes if i >= n]
+        if bad:
+            raise InputError(f"{source}: arrangements.classes = {list(strategy.classes)}: class id {bad[0]} does not "
+                             f"exist for {k} dopant{'s' if k > 1 else ''} in {8 * sc ** 3} sites; "
+                             f"allowed: class ids 0-{n - 1} (`sianode structures arrangements` lists them)")
 
 
 def _check_dopant(source: str, i: int, dopant: str, calc: Any) -> None:
@@ -352,9 +452,11 @@ percents: [1.5, 3.1, 6.25]      # atom %; met as 1/64, 2/64, 4/64 in the 64-site
 # counts: [1, 2]                # instead of percents: dopants per max_supercell cell
 max_supercell: 2                # supercells n = 1..max_supercell (8 n^3 Si sites)
 include_pure: true              # pure-Si hosts too (dopant Si, percent 0)
-max_arrangements: 1             # symmetry-distinct dopant arrangements per (dopant, %)
+arrangements: dispersed         # dopants farthest apart; compact, {classes: [0, 3]},
+                                # {ensemble: {max: 4, temperature_K: inf}}, sqs
 sites: all                      # every symmetry-distinct T site; or {nearest: 3}
-hops: [near, far]               # near, far, all, none, or a list of them
+hops: all                       # every hop path: one NEB per H-site class (10 for 1 dopant
+                                # in 64 sites); near, far, none, {within: 4.0} (A), or a list
 
 calculator:
   name: sevennet                # `sianode calculators list`; lj-test is NOT physics

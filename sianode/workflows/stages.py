@@ -19,16 +19,25 @@ relaxed
 * with it false, or absent from ``relax`` (Fireworks written before the key existed):
   positions only, at the pure ``a`` (content keys as before).
 
-Li insertions, hop end points and NEBs always use the relaxed host's cell, fixed: one Li
-in the 64-site cell is the dilute-Li limit of the host at that dopant concentration. The
-host's ``cell`` flag is part of its relaxation's content key (``relax_parameters``), so
-the two kinds of host never share a document.
+Li insertions and NEBs always use the relaxed host's cell, fixed: one Li in the 64-site
+cell is the dilute-Li limit of the host at that dopant concentration. The host's ``cell``
+flag is part of its relaxation's content key (``relax_parameters``), so the two kinds of
+host never share a document.
+
+One NEB per unordered hop path (PHYSICS.md section 6): its end points are not relaxed
+again. The hop stage asks for the insertion of each end's T class with the insertion
+stage's content key (the store returns it when the insertion stage or another hop already
+computed it) and maps the relaxed structure onto the hop's end site with a symmetry
+operation of the doped cell. A one-dopant host in 64 sites with every hop path thus needs
+10 NEBs and no relaxation beyond its 9 T-class insertions.
 
 Every stage returns a :class:`StageOutcome`.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -152,6 +161,22 @@ def _relaxed_host(store: Any, calculator: Any, host: Mapping[str, Any], labels: 
     return None, steps.relaxed_atoms(store, store.get(parent.key)), str(parent.key)
 
 
+def _insertion_labels(labels: Mapping[str, Any], site: Mapping[str, Any], host_key: str) -> dict[str, Any]:
+    return {**labels, "role": schema.ROLE_INSERTION, "site": site["label"], "site_kind": site.get("kind", "T"),
+            "site_multiplicity": site["multiplicity"], "distance_to_dopant_A": site["distance_to_dopant_A"],
+            "host_key": host_key}
+
+
+def _insertion(store: Any, calculator: Any, relaxed: Any, host_key: str, labels: Mapping[str, Any],
+               site: Mapping[str, Any], relax: Mapping[str, Any], stats: steps.StepStats) -> dict[str, Any]:
+    """The insertion document of ``site`` in the relaxed host (computed once per content key)."""
+    from sianode.structures import insert_li
+
+    return steps.relax_step(store, insert_li(relaxed, site["frac"]), calculator, fmax=relax["fmax"],
+                            steps=relax["steps"], cell=False, labels=_insertion_labels(labels, site, host_key),
+                            stats=stats)
+
+
 def insertion_stage(store: Any, calculator: Any, *, host: Mapping[str, Any], labels: Mapping[str, Any],
                     site: Mapping[str, Any], relax: Mapping[str, Any]) -> StageOutcome:
     """Relax host + Li at one site class (role ``insertion``), in the relaxed host's cell, fixed.
@@ -159,23 +184,100 @@ def insertion_stage(store: Any, calculator: Any, *, host: Mapping[str, Any], lab
     ``site`` is :meth:`~sianode.workflows.plan.SitePlan.as_dict` (a T class); an optional
     ``site["kind"]`` (``"T"`` or ``"H"``) labels another kind of site.
     """
-    from sianode.structures import insert_li
-
     stats = steps.StepStats()
     skipped, relaxed, host_key = _relaxed_host(store, calculator, host, labels, relax, stats)
     if skipped is not None:
         return skipped
-    site_labels = {**labels, "role": schema.ROLE_INSERTION, "site": site["label"], "site_kind": site.get("kind", "T"),
-                   "site_multiplicity": site["multiplicity"], "distance_to_dopant_A": site["distance_to_dopant_A"],
-                   "host_key": host_key}
-    doc = steps.relax_step(store, insert_li(relaxed, site["frac"]), calculator, fmax=relax["fmax"],
-                           steps=relax["steps"], cell=False, labels=site_labels, stats=stats)
+    doc = _insertion(store, calculator, relaxed, host_key, labels, site, relax, stats)
     return _outcome(doc, stats, host=host_key)
+
+
+def _ideal_t_sites(host: Mapping[str, Any]) -> tuple[Any, dict[str, dict]]:
+    """The ideal host (a = 5.431 A, as the plan builds it) and its T classes as SitePlan dicts by label."""
+    return _ideal_t_sites_cached(json.dumps(dict(host), sort_keys=True))
+
+
+@functools.lru_cache(maxsize=32)
+def _ideal_t_sites_cached(host_json: str) -> tuple[Any, dict[str, dict]]:
+    from sianode.structures import li_sites
+    from sianode.structures.supercell import A_SI
+    from sianode.workflows.plan import build_host
+
+    host = json.loads(host_json)
+    ideal = build_host(host, A_SI)
+    sites = {c.label: {"label": c.label, "frac": [float(x) for x in c.frac], "multiplicity": int(c.multiplicity),
+                       "distance_to_dopant_A": None if c.distance_to_dopant is None else float(c.distance_to_dopant)}
+             for c in li_sites(ideal, [int(i) for i in host["dopant_indices"]]).T}
+    return ideal, sites
+
+
+def _end_point(store: Any, doc: Mapping[str, Any], ideal: Any, dopants: list[int], site: Mapping[str, Any],
+               target: Any, relaxed_host: Any) -> Any:
+    """The relaxed insertion ``doc`` (Li at ``site``'s representative) moved onto ``target``.
+
+    A symmetry operation of the doped cell maps the representative onto ``target``; applied
+    to the relaxed structure it gives the relaxed structure with Li at ``target`` (same
+    energy, nothing relaxed again), its host atoms in the relaxed host's order. When the
+    representative is ``target`` (up to a lattice vector) the insertion is used as it is.
+    """
+    import numpy as np
+
+    from sianode.structures import symmetry_operation, transform_structure
+
+    atoms = steps.relaxed_atoms(store, doc)
+    R, t = symmetry_operation(ideal, dopants, site["frac"], target)
+    if np.array_equal(R, np.eye(3, dtype=int)) and np.allclose(t, np.round(t), atol=1e-6):
+        return atoms
+    return transform_structure(atoms, R, t, reference=relaxed_host)
 
 
 def hop_stage(store: Any, calculator: Any, *, host: Mapping[str, Any], labels: Mapping[str, Any],
               hop: Mapping[str, Any], relax: Mapping[str, Any], neb: Mapping[str, Any]) -> StageOutcome:
-    """Relax both Li end points of a hop in the relaxed host (its cell fixed), then CI-NEB (role ``hop``)."""
+    """CI-NEB of one unordered hop path (role ``hop``) between two relaxed insertions.
+
+    ``hop`` is :meth:`~sianode.workflows.plan.HopPlan.as_dict`. Each end point is the
+    insertion of its T class (``hop["start_site"]``, ``hop["end_site"]``) in the same
+    relaxed host, asked for with the content key of :func:`insertion_stage` (so it is
+    computed once, whoever asks first, and labelled ``insertion``), then mapped onto the
+    hop's site by a symmetry operation of the doped cell (:func:`_end_point`): no
+    relaxation of an equivalent structure. The NEB's content key holds both end
+    structures; its labels name the path (``hop``, ``h_site``, ``hop_multiplicity``,
+    ``start_site``, ``end_site``, ``start_key``/``end_key``: the insertion documents,
+    ``unordered: true``). A failed host or insertion skips the NEB with a reason.
+
+    A ``hop`` without ``start_site`` (a Firework written before hop paths existed) relaxes
+    both end points itself, as then (role ``hop_end``).
+    """
+    if "start_site" not in hop:
+        return _ordered_hop_stage(store, calculator, host=host, labels=labels, hop=hop, relax=relax, neb=neb)
+    stats = steps.StepStats()
+    skipped, relaxed, host_key = _relaxed_host(store, calculator, host, labels, relax, stats)
+    if skipped is not None:
+        return skipped
+    dopants = [int(i) for i in host["dopant_indices"]]
+    ideal, t_sites = _ideal_t_sites(host)
+    docs: dict[str, Any] = {}
+    ends: dict[str, Any] = {}
+    for end in ("start", "end"):
+        site = t_sites[hop[f"{end}_site"]]
+        doc = _insertion(store, calculator, relaxed, host_key, labels, site, relax, stats)
+        if doc.get("status") != COMPLETED:
+            return _skip(f"{end} insertion {site['label']}", doc, stats)
+        docs[end] = doc
+        ends[end] = _end_point(store, doc, ideal, dopants, site, hop[end], relaxed)
+    neb_labels = {**labels, "role": schema.ROLE_HOP, "hop": hop["label"], "h_site": hop["h_label"],
+                  "hop_multiplicity": hop["multiplicity"], "start_site": hop["start_site"],
+                  "end_site": hop["end_site"], "distance_to_dopant_A": hop["distance_to_dopant_A"],
+                  "selection": hop["selection"], "host_key": host_key, "start_key": docs["start"]["key"],
+                  "end_key": docs["end"]["key"], "unordered": True}
+    doc = steps.neb_step(store, ends["start"], ends["end"], calculator, n_images=neb["n_images"], fmax=neb["fmax"],
+                         steps=neb["steps"], climb=neb.get("climb", True), labels=neb_labels, stats=stats)
+    return _outcome(doc, stats, host=host_key, start=docs["start"]["key"], end=docs["end"]["key"])
+
+
+def _ordered_hop_stage(store: Any, calculator: Any, *, host: Mapping[str, Any], labels: Mapping[str, Any],
+                       hop: Mapping[str, Any], relax: Mapping[str, Any], neb: Mapping[str, Any]) -> StageOutcome:
+    """An ordered hop of a Firework written before hop paths: relax both ends (``hop_end``), then CI-NEB."""
     from sianode.structures import insert_li
 
     stats = steps.StepStats()

@@ -92,7 +92,7 @@ class InsertionTask(FiretaskBase):
 
 @explicit_serialize
 class HopTask(FiretaskBase):
-    """Relax the two Li end points of a hop, then CI-NEB between them."""
+    """CI-NEB of one unordered hop path between the (shared) insertions of its end T classes."""
 
     required_params = ["calculator", "host", "labels", "hop", "relax", "neb"]
 

@@ -42,8 +42,9 @@ def test_sites_doped_and_pure():
 
 def test_hops():
     data = run_json("hops", "--dopant", "B", "--supercell", "2")
-    assert sum(h["multiplicity"] for h in data["hops"]) == 256
-    assert {"label", "multiplicity", "start", "saddle", "end", "distance_to_dopant"} <= set(data["hops"][0])
+    assert sum(h["multiplicity"] for h in data["hops"]) == 128  # unordered paths: one per H site
+    assert {"label", "h_label", "multiplicity", "start", "saddle", "end", "distance_to_dopant"} <= set(data["hops"][0])
+    assert len(run_json("hops", "--dopant", "B", "--supercell", "2", "--select", "within:4")["hops"]) == 3
 
 
 def test_tables_without_json():

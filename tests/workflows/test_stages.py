@@ -94,10 +94,12 @@ def test_workflow_passes_host_cell(wf):
 def test_plan_host_matches_the_campaign_plan(wf):
     from sianode.workflows.plan import plan_campaign, plan_host
 
-    plan = plan_campaign(wf.spec(dopants=["Ge"], counts=[2], max_supercell=1, include_pure=True, sites="all",
-                                 hops="near"))
+    spec = wf.spec(dopants=["Ge"], counts=[2], max_supercell=1, include_pure=True, sites="all",
+                   hops=["near", {"within": 3.0}])
+    plan = plan_campaign(spec)
     for host in plan.hosts:
-        one = plan_host(host.dopant, len(host.dopant_indices), host.supercell, hops=("near",))
+        one = plan_host(host.dopant, len(host.dopant_indices), host.supercell, hops=spec.hop_selections,
+                        arrangements=spec.as_dict().get("arrangements") or "dispersed")
         assert one.name == host.name and one.dopant_indices == host.dopant_indices
         assert [s.as_dict() for s in one.sites] == [s.as_dict() for s in host.sites]
         assert [h.as_dict() for h in one.hops] == [h.as_dict() for h in host.hops]
