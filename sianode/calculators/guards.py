@@ -4,6 +4,8 @@
 (``n_calls``), refused with :class:`~sianode.errors.CalculationFailed` when two atoms are
 closer than :data:`MIN_DISTANCE_A`, and checked for non-finite energy, forces and stress.
 Each wrapper has its own result cache, so one wrapper per NEB image can share one model.
+:func:`evaluate_together` computes several wrappers' structures in one batched model call and
+hands each wrapper its results (:meth:`GuardedCalculator.accept`), counted and checked the same way.
 """
 
 from __future__ import annotations
@@ -109,3 +111,57 @@ class GuardedCalculator(Calculator):
             results.setdefault("free_energy", results["energy"])
         check_finite(results, self.label)
         self.results = results
+
+    def needs(self, atoms: Any) -> bool:
+        """Whether energy and forces of ``atoms`` are not cached yet (a call would compute)."""
+        return bool(self.calculation_required(atoms, ["energy", "forces"]))
+
+    def accept(self, atoms: Any, results: dict[str, Any]) -> None:
+        """Take results computed elsewhere (a batched call) as this wrapper's call for ``atoms``.
+
+        Counted in ``n_calls`` and checked for non-finite values like :meth:`calculate`; the
+        geometry must have been checked before computing (:func:`evaluate_together` does).
+        """
+        self.n_calls += 1
+        results = dict(results)
+        results["energy"] = float(np.asarray(results["energy"]).reshape(-1)[0])
+        results.setdefault("free_energy", results["energy"])
+        if atoms.cell.rank < 3:
+            results.pop("stress", None)
+        check_finite(results, self.label)
+        self.atoms = atoms.copy()
+        self.results = results
+
+
+def evaluate_together(pairs: list[tuple[Any, GuardedCalculator]], batch: Any) -> int:
+    """Compute every (atoms, wrapper) pair whose results are not cached, in one ``batch`` call.
+
+    Parameters
+    ----------
+    pairs : list of (ase.Atoms, GuardedCalculator)
+        Structures with their wrappers (one wrapper per structure).
+    batch : callable or None
+        ``batch(list_of_atoms) -> list_of_result_dicts`` (see
+        :func:`sianode.calculators.batch.batch_evaluator`); None, or a single pending structure,
+        leaves the work to the wrappers' own calls.
+
+    Returns
+    -------
+    int
+        Number of structures computed in the batched call (0 when none was made).
+    """
+    pending = [(atoms, wrapper) for atoms, wrapper in pairs if wrapper.needs(atoms)]
+    if batch is None or len(pending) < 2:
+        return 0
+    for atoms, wrapper in pending:
+        check_geometry(atoms, f"structure given to {wrapper.label}")
+    copies = [atoms.copy() for atoms, _ in pending]
+    try:
+        results = batch(copies)
+    except (CalculationFailed, InputError):
+        raise
+    except Exception as exc:
+        raise CalculationFailed(f"{pending[0][1].label} failed in a batched call: {type(exc).__name__}: {exc}") from exc
+    for (atoms, wrapper), result in zip(pending, results):
+        wrapper.accept(atoms, result)
+    return len(pending)

@@ -14,6 +14,21 @@ without scaling; only images away from the saddle (which do not enter the barrie
 Every calculator evaluation of every image, end points included, is counted in
 ``n_force_calls``: images that are skipped are not computed, so they cost nothing.
 
+Optimizer: L-BFGS by default (ASE ``LBFGS``; Liu, Nocedal, Math. Program. 45 (1989) 503, as
+recommended for NEB by Sheppard, Terrell, Henkelman, J. Chem. Phys. 128 (2008) 134106). sianode 0.1
+used FIRE; on the Li T -> H -> T hop in 64-atom Si, L-BFGS converges the same band in about half
+the force calls (SevenNet 7net-0: 33 vs 68, barrier 0.4671 vs 0.4678 eV; Li-Si MEAM on five hops:
+43-73 vs 93-152 calls, barriers within 0.004 eV of a plain-NEB fmax 0.01 reference, FIRE's
+within 0.005 eV). ``benchmarks/neb.py`` measures old and new on the same hop in one run.
+
+Evaluation (:class:`BandEvaluation`, not a parameter of the result: it does not change the
+numbers): the images that need a calculator call in one optimizer step are computed together
+where the calculator allows it (:func:`sianode.calculators.batch.batch_evaluator`: SevenNet on a
+GPU in one batched model call, on CPU with 2+ threads two images at a time), else one after the
+other. For that, which images are frozen in a step is decided once, from the forces the optimizer
+was given, before any image moves (ASE's ``DyNEB.set_positions`` re-decides after each moved image,
+which evaluates the moved images one at a time). ``BandEvaluation.previous()`` is sianode 0.1's.
+
 A path that did not converge, or whose highest image is an end point, is reported by its
 ``status`` with ``barrier_eV = None``: never as a barrier number.
 """
@@ -22,11 +37,12 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from sianode.calculators.guards import check_geometry
+from sianode.calculators.guards import GuardedCalculator, check_geometry, evaluate_together
 from sianode.calculators.registry import DEFAULT_CALCULATOR
 from sianode.calculators.relax import optimizer_class
 from sianode.calculators.results import NEBResult, guarded, resolve_calculator
@@ -39,6 +55,72 @@ STATUSES = ("ok", "not_converged", "maximum_at_endpoint")
 
 #: default DyNEB ``scale_fmax`` (1/A): criterion of image i is fmax (1 + SCALE_FMAX |R_i - R_max|).
 SCALE_FMAX = 1.0
+
+#: the optimizer of the band (sianode 0.1: "FIRE").
+NEB_OPTIMIZER = "LBFGS"
+
+
+@dataclass(frozen=True)
+class BandEvaluation:
+    """How the band's images are evaluated and stepped; none of it is a parameter of the result.
+
+    Attributes
+    ----------
+    batch : bool or None
+        Evaluate the pending images of one step together. None: where the calculator has a path
+        for it; False: one at a time.
+    mode : str
+        How, for :func:`sianode.calculators.batch.batch_evaluator`: ``auto`` (one batched model
+        call on a GPU, images in parallel threads on CPU with 2+ threads), ``batch``, ``parallel``.
+    decide_frozen_first : bool
+        DyNEB: decide which images are frozen once per step, before moving any (so the moved
+        images can be evaluated together). False: ASE's ``DyNEB.set_positions``.
+    """
+
+    batch: bool | None = None
+    mode: str = "auto"
+    decide_frozen_first: bool = True
+
+    @classmethod
+    def previous(cls) -> "BandEvaluation":
+        """sianode 0.1: one image at a time, ASE's DyNEB stepping (use with ``optimizer="FIRE"``)."""
+        return cls(batch=False, decide_frozen_first=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"batch", "mode", "decide_frozen_first"}``."""
+        return {"batch": self.batch, "mode": self.mode, "decide_frozen_first": self.decide_frozen_first}
+
+
+def _band_class() -> Any:
+    from ase.mep import DyNEB
+
+    class Band(DyNEB):
+        """ASE ``DyNEB`` whose pending images are computed together before the NEB forces are formed."""
+
+        def __init__(self, images: list[Any], *, wrappers: list[GuardedCalculator], batch: Any,
+                     decide_frozen_first: bool, **kwargs: Any) -> None:
+            super().__init__(images, **kwargs)
+            self._pairs = list(zip(images, wrappers))
+            self._batch = batch
+            self._decide_first = decide_frozen_first
+            self.n_batched_calls = 0
+
+        def get_forces(self) -> np.ndarray:
+            if self._batch is not None and evaluate_together(self._pairs, self._batch):
+                self.n_batched_calls += 1
+            return super().get_forces()
+
+        def set_positions(self, positions: np.ndarray) -> None:
+            if not (self.dynamic_relaxation and self._decide_first):
+                return super().set_positions(positions)
+            # the frozen set of the forces the optimizer just used (all cached: no call here)
+            frozen = [f < self.fmax for f in self._fmax_all(self.images)]
+            n = self.natoms
+            for i, image in enumerate(self.images[1:-1]):
+                if not frozen[i]:
+                    image.set_positions(positions[i * n:(i + 1) * n])
+
+    return Band
 
 
 def _check_endpoints(start: Any, end: Any) -> None:
@@ -59,7 +141,7 @@ def neb(
     climb: bool = True,
     steps: int = 500,
     preconverge_fmax: float = 0.5,
-    optimizer: str = "FIRE",
+    optimizer: str = NEB_OPTIMIZER,
     interpolation: str = "idpp",
     method: str = "improvedtangent",
     k: float = 0.1,
@@ -67,6 +149,9 @@ def neb(
     scale_fmax: float | None = None,
 ) -> NEBResult:
     """Minimum-energy path and barrier between two relaxed end points.
+
+    Every argument is a parameter of the result (and of the NEB content key); how the images
+    are evaluated is not (:class:`BandEvaluation`; :func:`run_neb` takes it explicitly).
 
     Parameters
     ----------
@@ -112,8 +197,38 @@ def neb(
         ``fmax_eV_A`` is the largest full NEB force on any moving image, ``fmax_saddle_eV_A``
         that on the highest image.
     """
-    from ase.mep import DyNEB
+    return run_neb(start, end, calculator, n_images=n_images, fmax=fmax, climb=climb, steps=steps,
+                   preconverge_fmax=preconverge_fmax, optimizer=optimizer, interpolation=interpolation,
+                   method=method, k=k, dynamic=dynamic, scale_fmax=scale_fmax)
 
+
+def run_neb(
+    start: Any,
+    end: Any,
+    calculator: Any = DEFAULT_CALCULATOR,
+    *,
+    evaluation: BandEvaluation | None = None,
+    n_images: int = 5,
+    fmax: float = 0.05,
+    climb: bool = True,
+    steps: int = 500,
+    preconverge_fmax: float = 0.5,
+    optimizer: str = NEB_OPTIMIZER,
+    interpolation: str = "idpp",
+    method: str = "improvedtangent",
+    k: float = 0.1,
+    dynamic: bool = True,
+    scale_fmax: float | None = None,
+) -> NEBResult:
+    """:func:`neb` with an explicit :class:`BandEvaluation` (default: ``BandEvaluation()``).
+
+    ``BandEvaluation.previous()`` reproduces sianode 0.1's evaluation (benchmarks/neb.py compares
+    the two on the same hop). The result's ``settings["evaluation"]`` records which was used and
+    ``settings["batched_calls"]`` how many batched model calls were made.
+    """
+    from sianode.calculators.batch import batch_evaluator
+
+    evaluation = BandEvaluation() if evaluation is None else evaluation
     if not (isinstance(n_images, int) and n_images >= 1):
         raise InputError(f"n_images must be a positive integer, got {n_images!r}")
     if not (isinstance(fmax, (int, float)) and fmax > 0):
@@ -140,8 +255,14 @@ def neb(
     wrappers = [guarded(inner, provenance) for _ in images]
     for image, wrapper in zip(images, wrappers):
         image.calc = wrapper
-    band = DyNEB(images, k=k, fmax=float(fmax), climb=False, method=method,
-                 dynamic_relaxation=bool(dynamic), scale_fmax=float(scale_fmax))
+    threads = int(provenance.get("threads") or 1)
+    batch = batch_evaluator(inner, threads=threads, mode=evaluation.mode) if evaluation.batch in (None, True) else None
+    if evaluation.batch and batch is None:
+        logger.info("calculator %s has no batched path: images are evaluated one at a time",
+                    provenance.get("calculator"))
+    band = _band_class()(images, wrappers=wrappers, batch=batch, decide_frozen_first=evaluation.decide_frozen_first,
+                         k=k, fmax=float(fmax), climb=False, method=method, dynamic_relaxation=bool(dynamic),
+                         scale_fmax=float(scale_fmax))
     band.interpolate(method=interpolation, mic=bool(start.pbc.any()), apply_constraint=False)
     for n, image in enumerate(images[1:-1], start=1):
         check_geometry(image, f"interpolated NEB image {n}")
@@ -194,7 +315,9 @@ def neb(
         settings={"climb": bool(climb), "climbed": bool(band.climb),
                   "preconverge_fmax_eV_A": float(preconverge_fmax), "optimizer": optimizer,
                   "interpolation": interpolation, "method": method, "k_eV_A2": float(k), "max_steps": steps,
-                  "dynamic": bool(dynamic), "scale_fmax_1_A": float(scale_fmax)},
+                  "dynamic": bool(dynamic), "scale_fmax_1_A": float(scale_fmax),
+                  "evaluation": evaluation.as_dict(), "batched": batch is not None,
+                  "batched_calls": int(band.n_batched_calls)},
         fmax_saddle_eV_A=float(image_fmax[imax - 1]) if 0 < imax < len(images) - 1 else None,
         arrays={"positions_A": positions, "energies_eV": energies},
     )

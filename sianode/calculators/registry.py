@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from sianode.errors import InputError
+from sianode.errors import InputError, SianodeError
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,11 @@ SEVENNET_CHECKPOINTS = {
     "7net-0_11jul2024": "pretrained_potentials/SevenNet_0__11Jul2024/checkpoint_sevennet_0.pth",
     "7net-0_22may2024": "pretrained_potentials/SevenNet_0__22May2024/checkpoint_sevennet_0.pth",
     "7net-l3i5": "pretrained_potentials/SevenNet_l3i5/checkpoint_l3i5.pth",
+}
+#: multi-fidelity SevenNet models inside the wheel -> (checkpoint, modals); the modal (the DFT
+#: functional the output head reproduces) is a parameter and part of the identity.
+SEVENNET_MF_CHECKPOINTS = {
+    "7net-mf-0": ("pretrained_potentials/SevenNet_MF_0/checkpoint_sevennet_mf_0.pth", ("PBE", "R2SCAN")),
 }
 #: SevenNet models that sevenn knows but that are downloaded on first use (not offline).
 SEVENNET_DOWNLOADED = ("7net-omat", "7net-mf-ompa", "7net-omni", "7net-omni-i8", "7net-omni-i12")
@@ -82,6 +87,11 @@ def sha256_file(path: str | Path) -> str:
     return _SHA_CACHE[key]
 
 
+def sha1_file(path: str | Path) -> str:
+    """SHA-1 hex digest of a file (the checksum some archives, e.g. OpenKIM, publish)."""
+    return hashlib.sha1(Path(path).read_bytes()).hexdigest()
+
+
 def resolve_threads(threads: int | None) -> int:
     """Thread count: ``threads`` if given, else ``$OMP_NUM_THREADS``, else 1."""
     if threads is None:
@@ -121,6 +131,14 @@ class Backend:
     validate: Callable[[dict[str, Any]], None] = lambda p: None
     uses_torch: bool = False
     not_physics: bool = False
+    licence: str = "see package"
+    #: parameter names that choose where/how the numbers are computed, not what they are
+    #: (e.g. ``device``): in the provenance, never in :meth:`CalculatorSpec.identity`.
+    runtime_parameters: tuple[str, ...] = ()
+    #: further files that define the numbers (name -> path), beyond ``weights``.
+    data_files: Callable[[dict[str, Any]], dict[str, Path]] | None = None
+    #: the device the calculator runs on, from the parameters ("cpu" when not an ML model).
+    device: Callable[[dict[str, Any]], str] = lambda p: "cpu"
 
 
 _BACKENDS: dict[str, Backend] = {}
@@ -165,7 +183,8 @@ class CalculatorSpec:
     name : str
         Registry name (``sevennet``, ``chgnet``, ``tersoff``, ...).
     parameters : dict
-        All parameters, defaults filled in (JSON-safe). They define the numbers.
+        All parameters, defaults filled in (JSON-safe). They define the numbers, except the
+        backend's ``runtime_parameters`` (``device``), which say only where they are computed.
     threads : int
         torch / OpenMP thread count used when the calculator runs (not part of the identity).
     """
@@ -236,14 +255,35 @@ class CalculatorSpec:
                                  f"it supports: {shown}")
 
     def identity(self) -> dict[str, Any]:
-        """What defines the numbers: name, model, weights SHA-256 and parameters (no threads/host)."""
+        """What defines the numbers: name, model, weights SHA-256 and parameters.
+
+        Threads, host and the backend's ``runtime_parameters`` (the ``device`` of the ML models)
+        are left out: the same model on CPU or GPU is the same calculation within float tolerance.
+        Backends with further data files add ``data_sha256`` (file name -> SHA-256).
+        """
         path = self.weights_path
-        return {
+        runtime = set(self.backend.runtime_parameters)
+        identity: dict[str, Any] = {
             "name": self.name,
             "model": self.model,
             "weights_sha256": sha256_file(path) if path is not None and path.is_file() else None,
-            "parameters": dict(self.parameters),
+            "parameters": {k: v for k, v in self.parameters.items() if k not in runtime},
         }
+        files = self.data_files
+        if files:
+            identity["data_sha256"] = {name: sha256_file(f) if f.is_file() else None for name, f in files.items()}
+        return identity
+
+    @property
+    def data_files(self) -> dict[str, Path]:
+        """Further files that define the numbers (name -> path); empty for most calculators."""
+        fn = self.backend.data_files
+        return dict(fn(self.parameters)) if fn is not None else {}
+
+    @property
+    def device(self) -> str:
+        """Where the calculator runs: ``cpu`` or ``cuda`` (``auto`` resolved)."""
+        return self.backend.device(self.parameters)
 
     def provenance(self) -> dict[str, Any]:
         """Everything needed to say where the numbers came from (JSON-safe)."""
@@ -260,9 +300,13 @@ class CalculatorSpec:
             "weights_present": bool(present) if path is not None else None,
             "weights_sha256": sha256_file(path) if present else None,
             "parameters": dict(self.parameters),
-            "device": "cpu",
+            "device": self.device,
             "threads": self.threads,
             "not_physics": backend.not_physics,
+            "licence": backend.licence,
+            **({"data_files": {name: {"path": str(f), "sha1": sha1_file(f) if f.is_file() else None,
+                                      "sha256": sha256_file(f) if f.is_file() else None}
+                               for name, f in self.data_files.items()}} if self.data_files else {}),
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -285,11 +329,49 @@ def get_calculator(name: str = DEFAULT_CALCULATOR, threads: int | None = None, *
     threads : int, optional
         Thread count (default ``$OMP_NUM_THREADS`` or 1).
     **parameters
-        Calculator parameters; unknown ones are an :class:`InputError`.
+        Calculator parameters; unknown ones are an :class:`InputError`. The ML calculators take
+        ``device`` (``auto`` (default: ``cuda`` when torch sees a GPU), ``cpu`` or ``cuda``): it is
+        recorded in the provenance, not in the identity (the content key).
     """
     if not isinstance(name, str):
         raise InputError(f"calculator name must be a string, got {name!r}")
     return CalculatorSpec(name=name, parameters=parameters, threads=resolve_threads(threads))
+
+
+def calculator_table() -> list[dict[str, Any]]:
+    """One JSON-safe row per calculator, default first: what ``sianode calculators list`` shows.
+
+    Keys: ``name``, ``what``, ``package``, ``version`` (installed version or "not installed"),
+    ``installed`` (package importable and weights/data files present), ``elements`` (sorted
+    symbols, or "unknown: <reason>" when the model cannot be loaded), ``licence``, ``weights``
+    ("yes"/"no"/"-" for none), ``sha256`` (first 12 hex digits), ``weights_sha256`` (full),
+    ``data_files`` (name -> SHA-1 and SHA-256, for bundled parameter files), ``device``.
+    """
+    rows = []
+    for name in available_calculators():
+        spec = get_calculator(name)
+        backend = spec.backend
+        version = package_version(backend.package)
+        path = spec.weights_path
+        present = None if path is None else path.is_file()
+        files_ok = all(f.is_file() for f in spec.data_files.values())
+        installed = version is not None and present is not False and files_ok
+        try:
+            elements: Any = sorted(spec.supported_elements)
+        except (SianodeError, ImportError) as exc:
+            elements = f"unknown: {exc}"
+        digest = sha256_file(path) if present else None
+        rows.append({
+            "name": name, "what": backend.what, "package": backend.package,
+            "version": version or "not installed", "installed": bool(installed), "elements": elements,
+            "licence": backend.licence,
+            "weights": "-" if present is None else ("yes" if present else "no"),
+            "sha256": (digest or "")[:12], "weights_sha256": digest,
+            "data_files": {n: {"sha1": sha1_file(f), "sha256": sha256_file(f)} for n, f in spec.data_files.items()
+                           if f.is_file()},
+            "device": spec.device if installed else None,
+        })
+    return rows
 
 
 def clear_cache() -> None:

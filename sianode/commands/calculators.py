@@ -12,26 +12,20 @@ calculators_app = typer.Typer(help="Named, offline calculators (ML potentials, D
 
 @calculators_app.command("list")
 def list_calculators(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
-    """Name, what it is, package version, weights file present, SHA-256 prefix."""
-    from sianode.calculators import available_calculators, get_calculator
+    """Name, elements, licence, package version, weights checksum and whether it is installed."""
+    from sianode.calculators.registry import calculator_table
 
-    rows = []
-    for name in available_calculators():
-        prov = get_calculator(name).provenance()
-        present = prov["weights_present"]
-        rows.append({
-            "name": name, "what": prov["what"], "package": prov["package"],
-            "version": prov["package_version"] or "not installed",
-            "weights": "-" if present is None else ("yes" if present else "no"),
-            "sha256": (prov["weights_sha256"] or "")[:12],
-        })
+    rows = calculator_table()
     if as_json:
         typer.echo(json.dumps(rows))
         return
-    typer.echo(f"{'name':14s} {'package':9s} {'version':14s} {'weights':7s} {'sha256':12s}  what")
+    typer.echo(f"{'name':14s} {'installed':9s} {'package':9s} {'version':14s} {'weights':7s} {'sha256':12s} "
+               f"{'elements':10s} licence / what")
     for r in rows:
-        typer.echo(f"{r['name']:14s} {r['package']:9s} {r['version']:14s} {r['weights']:7s} {r['sha256']:12s}  "
-                   f"{r['what']}")
+        elements = r["elements"] if isinstance(r["elements"], str) else (
+            ",".join(r["elements"]) if len(r["elements"]) <= 4 else f"{len(r['elements'])} el.")
+        typer.echo(f"{r['name']:14s} {'yes' if r['installed'] else 'no':9s} {r['package']:9s} {r['version']:14s} "
+                   f"{r['weights']:7s} {r['sha256']:12s} {elements:10s} {r['licence']}; {r['what']}")
 
 
 @calculators_app.command("show")

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from ase.calculators.calculator import Calculator, all_changes
 
+from tests.doubles import FailingCalculator
+
 
 class CurvedDoubleWell(Calculator):
     """One atom in V(x, y, z) = E0 (1 - x^2/a^2)^2 + k/2 (y - c (x^2 - a^2))^2 + k/2 z^2.
@@ -43,15 +45,9 @@ class Downhill(Calculator):
         self.results = {"energy": e, "free_energy": e, "forces": forces}
 
 
-class NaNCalculator(Calculator):
-    """Returns NaN energy and forces."""
-
-    implemented_properties = ["energy", "free_energy", "forces"]
-
-    def calculate(self, atoms=None, properties=None, system_changes=all_changes):
-        Calculator.calculate(self, atoms, properties, system_changes)
-        self.results = {"energy": float("nan"), "free_energy": float("nan"),
-                        "forces": np.full((len(self.atoms), 3), np.nan)}
+def NaNCalculator() -> FailingCalculator:  # noqa: N802 - stands for the class it replaced
+    """NaN energy and forces from the first call (the shared test double)."""
+    return FailingCalculator("nan")
 
 
 @pytest.fixture

@@ -23,8 +23,13 @@ def test_list_shows_every_calculator():
     assert rows["sevennet"]["weights"] == "yes" and len(rows["sevennet"]["sha256"]) == 12
     assert rows["chgnet"]["weights"] == "yes"
     assert rows["sw"]["weights"] == "-"
+    for row in rows.values():  # every calculator: elements, licence, version, weights checksum, installed
+        assert {"elements", "licence", "version", "weights_sha256", "installed"} <= set(row)
+    assert rows["meam-lisi"]["elements"] == ["Li", "Si"] and rows["meam-lisi"]["installed"]
+    assert rows["sevennet"]["weights_sha256"].startswith(rows["sevennet"]["sha256"])
+    assert rows["gpaw"]["weights_sha256"] is None
     text = CliRunner().invoke(_app(), ["calculators", "list"]).output
-    assert "sevennet" in text and "lj-test" in text
+    assert "sevennet" in text and "lj-test" in text and "meam-lisi" in text and "CDDL-1.0" in text
 
 
 def test_show_prints_provenance():
