@@ -7,6 +7,7 @@ Importing this package is cheap: torch and the ML models load only when a calcul
 
 from __future__ import annotations
 
+from sianode.calculators import backends as _backends  # noqa: F401  (registers the calculators)
 from sianode.calculators.registry import (
     DEFAULT_CALCULATOR,
     CalculatorSpec,

@@ -150,8 +150,8 @@ def register_backend(backend: Backend) -> None:
 
 
 def _backends() -> dict[str, Backend]:
-    if not _BACKENDS:
-        from sianode.calculators import backends  # noqa: F401  (registers on import)
+    # sianode.calculators.backends registers every calculator; the package's __init__ imports
+    # it, and Python runs that __init__ before any submodule, so the table is always full here.
     return _BACKENDS
 
 
