@@ -10,30 +10,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-from ase.calculators.calculator import Calculator, all_changes
+
+from tests.doubles import FailingCalculator
 
 HOST = "127.0.0.1"
-
-
-class NaNCalculator(Calculator):
-    """NaN energy and forces, with the ``identity``/``provenance`` of a CalculatorSpec."""
-
-    implemented_properties = ["energy", "forces"]
-
-    def calculate(self, atoms=None, properties=None, system_changes=all_changes):
-        super().calculate(atoms, properties, system_changes)
-        self.results = {"energy": float("nan"), "forces": np.full((len(self.atoms), 3), np.nan)}
-
-    def identity(self):
-        return {"name": "test-nan", "model": "test-nan", "weights_sha256": None, "parameters": {}}
-
-    def provenance(self):
-        return {"calculator": "test-nan", "not_physics": True, "parameters": {}}
-
-    def check_elements(self, atoms):
-        return None
 
 
 def test_nan_energy_is_recorded_failed_with_reason(store):
@@ -44,13 +25,13 @@ def test_nan_energy_is_recorded_failed_with_reason(store):
     atoms = bulk("Si", "diamond", a=5.431, cubic=True)
     atoms.rattle(0.05, seed=1)
     before = store.count()
-    doc = relax_step(store, atoms, NaNCalculator(), fmax=0.1, steps=20)
+    doc = relax_step(store, atoms, FailingCalculator("nan"), fmax=0.1, steps=20)
     assert doc["status"] == "failed"
     stored = store.get(doc["_id"])
     assert stored["status"] == "failed" and "output" not in stored
     assert "nan" in stored["reason"].lower() or "non-finite" in stored["reason"].lower()
     assert store.count() == before + 1
-    again = relax_step(store, atoms, NaNCalculator(), fmax=0.1, steps=20)  # found, not rerun
+    again = relax_step(store, atoms, FailingCalculator("nan"), fmax=0.1, steps=20)  # found, not rerun
     assert again["_id"] == doc["_id"] and again["attempts"] == 1
 
 

@@ -15,24 +15,24 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from sianode.analysis.docs import (
-    K_B_EV_K,
+    DocFilter,
     calculator_identity,
     calculator_name,
     campaign_filter,
     cell_volume_A3,
+    doc_filter,
+    doc_order,
     energy_eV,
     final_structure,
     identity_token,
-    kind_role_filter,
     labels,
     n_atoms,
     require_same_calculator,
-    select_docs,
     why_unusable,
 )
 from sianode.analysis.hops import (  # re-exported: derive is the one place to look
@@ -45,17 +45,21 @@ from sianode.analysis.hops import (  # re-exported: derive is the one place to l
     profile_energies,
     reaction_coordinate_A,
 )
+from sianode.constants import K_B_EV_K
 from sianode.errors import InputError
 from sianode.store import COMPLETED, schema
+
+if TYPE_CHECKING:
+    from sianode.store.protocols import StoreLike
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "Barrier", "InsertionEnergy", "barrier", "barrier_from_profile", "barriers",
+    "Barrier", "DocFilter", "InsertionEnergy", "barrier", "barrier_from_profile", "barriers",
     "boltzmann_average", "campaign_filter", "cell_relaxed", "check_references",
     "host_lattices", "identity_token", "insertion_energies", "insertion_energy", "lattice_constant_A",
     "li_references", "mu_li_eV", "near_hop", "neb_profile", "profile_energies", "reaction_coordinate_A",
-    "site_averages", "store_derived",
+    "site_averages",
 ]
 
 @dataclass
@@ -104,20 +108,18 @@ class InsertionEnergy:
 
 # --------------------------------------------------------------- references
 def mu_li_eV(reference: Mapping[str, Any]) -> float | None:
-    """Chemical potential of Li, eV/atom, from a completed bcc-Li ``reference`` document."""
+    """Chemical potential of Li, eV/atom: ``output.mu_Li_eV`` of a completed bcc-Li ``reference``
+    document (:class:`~sianode.store.documents.ReferenceOutput`; a database of sianode 0.1 is
+    brought to this spelling by ``sianode db migrate``). None when failed, absent or not finite."""
     if reference.get("status") != COMPLETED:
         return None
-    out = reference.get("output") or {}
-    for name in ("mu_li_eV", "mu_Li_eV", "energy_per_atom_eV"):
-        if out.get(name) is not None and math.isfinite(float(out[name])):
-            return float(out[name])
-    n = out.get("n_atoms") or (n_atoms(out["structure"]) if isinstance(out.get("structure"), Mapping) else 0)
-    if out.get("energy_eV") is not None and n:
-        return float(out["energy_eV"]) / int(n)
-    return None
+    value = (reference.get("output") or {}).get("mu_Li_eV")
+    if value is None or not math.isfinite(float(value)):
+        return None
+    return float(value)
 
 
-def li_references(store: Any) -> dict[str, dict[str, Any]]:
+def li_references(store: StoreLike) -> dict[str, dict[str, Any]]:
     """The bcc-Li reference document of each calculator identity (completed preferred).
 
     Returns
@@ -214,7 +216,8 @@ def insertion_energy(
 
 
 def insertion_energies(
-    store: Any,
+    store: StoreLike,
+    where: DocFilter | None = None,
     *,
     dopant: str | None = None,
     percent: float | None = None,
@@ -227,8 +230,10 @@ def insertion_energies(
     Parameters
     ----------
     store : ResultStore
+    where : DocFilter, optional
+        Which documents (its ``kind`` is set to ``insertion``).
     dopant, percent, campaign, calculator
-        Filters (percent within 1e-3 atom %).
+        Filters (percent within 1e-3 atom %) replacing those of ``where``.
     require_reference : bool
         Raise when a calculator has no bcc-Li reference document at all; with False the
         rows say so in ``reason`` instead.
@@ -239,8 +244,8 @@ def insertion_energies(
         A calculator lacks the bcc-Li reference (``require_reference``), or a host was
         computed with another calculator than its host + Li.
     """
-    query = kind_role_filter(schema.ROLE_INSERTION, schema.RELAX, dopant, campaign)
-    inserted = select_docs(store.find(query), percent, calculator)
+    where = doc_filter(where, "insertion", dopant=dopant, percent=percent, campaign=campaign, calculator=calculator)
+    inserted = sorted(where.find(store), key=doc_order)
     host_keys = sorted({labels(d).get("host_key") for d in inserted if labels(d).get("host_key")})
     hosts = {d["key"]: d for d in store.find({"_id": {"$in": host_keys}})} if host_keys else {}
     references = li_references(store)
@@ -370,7 +375,8 @@ def _pure_reference(doc: Mapping[str, Any], pure: Sequence[Mapping[str, Any]]) -
 
 
 def host_lattices(
-    store: Any,
+    store: StoreLike,
+    where: DocFilter | None = None,
     *,
     dopant: str | None = None,
     percent: float | None = None,
@@ -398,8 +404,8 @@ def host_lattices(
         volume_change_per_dopant_A3, reason, sources`` (host key, then the reference's),
         ``calculator``.
     """
-    query = kind_role_filter(schema.ROLE_HOST, schema.RELAX, dopant, campaign)
-    docs = select_docs(store.find(query), percent, calculator)
+    where = doc_filter(where, "host", dopant=dopant, percent=percent, campaign=campaign, calculator=calculator)
+    docs = sorted(where.find(store), key=doc_order)
     pure = sorted(store.find({"kind": schema.RELAX, "labels.role": {"$in": [schema.ROLE_HOST, schema.ROLE_LATTICE]},
                               "labels.dopant": schema.PURE, "status": COMPLETED}), key=lambda d: d["key"])
     rows = []
@@ -434,9 +440,3 @@ def host_lattices(
         })
     return rows
 
-
-def store_derived(store: Any, campaign: str | None = None) -> list[dict[str, Any]]:
-    """Store derived insertion energies and barriers (:func:`sianode.analysis.persist.store_derived`)."""
-    from sianode.analysis.persist import store_derived as _store_derived
-
-    return _store_derived(store, campaign)

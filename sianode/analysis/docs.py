@@ -8,9 +8,11 @@ of the two shapes a ``calculator`` block may have (the identity ``{"name", "mode
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
-from typing import Any, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -18,10 +20,10 @@ from sianode.errors import InputError
 from sianode.store import COMPLETED, mask_secrets, schema
 from sianode.store.hashing import canonical_json
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from sianode.store.protocols import StoreLike
 
-#: Boltzmann constant, eV/K (CODATA 2018).
-K_B_EV_K = 8.617333262e-5
+logger = logging.getLogger(__name__)
 _PURE_NAMES = ("si", "pure", "none", "")
 
 
@@ -126,12 +128,10 @@ def why_unusable(doc: Mapping[str, Any] | None, what: str, key: str | None = Non
 
 
 def final_structure(doc: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The relaxed structure dict of a document's output (None when not recorded)."""
-    out = doc.get("output") or {}
-    for name in ("final_structure", "structure", "atoms", "final_atoms"):
-        value = out.get(name)
-        if isinstance(value, Mapping) and "cell" in value:
-            return dict(value)
+    """The relaxed structure dict of a document's output, ``output.structure`` (None when not recorded)."""
+    value = (doc.get("output") or {}).get("structure")
+    if isinstance(value, Mapping) and "cell" in value:
+        return dict(value)
     return None
 
 
@@ -141,7 +141,7 @@ def cell_volume_A3(structure: Mapping[str, Any]) -> float:
 
 
 def n_atoms(structure: Mapping[str, Any]) -> int:
-    return len(structure.get("symbols") or structure.get("numbers") or [])
+    return len(structure.get("symbols") or [])
 
 
 def percent_matches(value: Any, percent: float | None, tol: float = 1e-3) -> bool:
@@ -154,7 +154,7 @@ def percent_matches(value: Any, percent: float | None, tol: float = 1e-3) -> boo
         return False
 
 
-def store_description(store: Any) -> str:
+def store_description(store: StoreLike) -> str:
     """``mongodb://host:port/database`` of a store, with any password masked."""
     try:
         host, port = store.db.client.address
@@ -163,7 +163,7 @@ def store_description(store: Any) -> str:
         return f"database {getattr(store.db, 'name', '?')}"
 
 
-def as_store(db: Any) -> Any:
+def as_store(db: StoreLike | str | None) -> StoreLike:
     """A :class:`~sianode.store.ResultStore` from a store, a URI / launchpad path or None."""
     from sianode.store import ResultStore, open_store
 
@@ -174,38 +174,115 @@ def as_store(db: Any) -> Any:
     raise InputError(f"db must be a ResultStore, a MongoDB URI, a launchpad path or None, got {type(db).__name__}")
 
 
-def kind_role_filter(
-    role: str,
-    kind: str,
-    dopant: str | None,
-    campaign: str | None,
-) -> dict[str, Any]:
-    """MongoDB filter of documents of ``kind`` and ``labels.role``, optionally one dopant / campaign."""
-    query: dict[str, Any] = {"kind": kind, "labels.role": role}
-    if dopant is not None:
-        query["labels.dopant"] = dopant
-    if campaign is not None:
-        query.update(campaign_filter(campaign))
-    return query
-
-
 def campaign_filter(campaign: str) -> dict[str, Any]:
     """MongoDB filter of the documents a campaign used: first asked for them
     (``labels.campaign``) or shared them (``labels.campaigns``, set by the workflow steps)."""
     return {"$or": [{"labels.campaign": campaign}, {"labels.campaigns": campaign}]}
 
 
-def select_docs(docs: Iterable[dict[str, Any]], percent: float | None, calculator: str | None) -> list[dict[str, Any]]:
-    """Documents at ``percent`` (within 1e-3) of ``calculator``, in a stable order."""
-    return sorted(
-        (
-            d for d in docs
-            if percent_matches(labels(d).get("percent"), percent)
-            and (calculator is None or calculator_name(d) == calculator)
-        ),
-        key=lambda d: (str(labels(d).get("dopant")), float(labels(d).get("percent") or 0.0),
-                       str(labels(d).get("site") or labels(d).get("hop")), str(d.get("key"))),
-    )
+#: ``DocFilter.kind`` values: the calculation documents each names (``insertion`` / ``barrier``
+#: are the rows analysis derives E_ins and barriers from)
+KIND_FILTERS: dict[str, dict[str, Any]] = {
+    "insertion": {"kind": schema.RELAX, "labels.role": schema.ROLE_INSERTION},
+    "barrier": {"kind": schema.NEB, "labels.role": schema.ROLE_HOP},
+    "relax": {"kind": schema.RELAX},
+    "neb": {"kind": schema.NEB},
+    "reference": {"kind": schema.REFERENCE},
+    "host": {"kind": schema.RELAX, "labels.role": schema.ROLE_HOST},
+}
+#: every calculation document: not the derived values, not the aliases a re-key left at old keys
+CALCULATIONS: dict[str, Any] = {"kind": {"$nin": [schema.DERIVED, schema.ALIAS]}}
+STATUSES = (schema.COMPLETED, schema.FAILED, schema.RUNNING)
+#: a document is at ``percent`` when its ``labels.percent`` is within this (atom %)
+PERCENT_TOL = 1e-3
+
+
+def _check_choice(name: str, value: str | None, allowed: Iterable[str]) -> None:
+    allowed = tuple(allowed)
+    if value is not None and value not in allowed:
+        raise InputError(f"{name} {value!r} is not allowed; choose one of {', '.join(allowed)}")
+
+
+@dataclass(frozen=True)
+class DocFilter:
+    """The six filters of the analysis readers (``sianode query``, E_ins, barriers, host lattices).
+
+    Attributes
+    ----------
+    dopant : str, optional
+        ``labels.dopant`` (``"Si"`` for pure silicon), as stored.
+    percent : float, optional
+        Dopant atom %, matched within :data:`PERCENT_TOL`.
+    kind : str, optional
+        A key of :data:`KIND_FILTERS` (``insertion``, ``barrier``, ``relax``, ``neb``,
+        ``reference``, ``host``); None: every calculation document (:data:`CALCULATIONS`).
+    calculator : str, optional
+        Calculator registry name (``calculator.calculator`` of a calculation, ``calculator.name``
+        of a derived value).
+    campaign : str, optional
+        Campaign that asked for or shared the document (:func:`campaign_filter`).
+    status : str, optional
+        ``completed``, ``failed`` or ``running``.
+
+    Raises
+    ------
+    InputError
+        An unknown ``kind`` or ``status`` (the message lists the allowed ones).
+    """
+
+    dopant: str | None = None
+    percent: float | None = None
+    kind: str | None = None
+    calculator: str | None = None
+    campaign: str | None = None
+    status: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_choice("kind", self.kind, KIND_FILTERS)
+        _check_choice("status", self.status, STATUSES)
+        if self.percent is not None:
+            try:
+                object.__setattr__(self, "percent", float(self.percent))
+            except (TypeError, ValueError):
+                raise InputError(f"percent {self.percent!r} is not a number of atom %") from None
+
+    def to_mongo(self) -> dict[str, Any]:
+        """The MongoDB filter of these documents."""
+        clauses: list[dict[str, Any]] = [dict(KIND_FILTERS[self.kind]) if self.kind else dict(CALCULATIONS)]
+        if self.dopant is not None:
+            clauses.append({"labels.dopant": self.dopant})
+        if self.percent is not None:
+            clauses.append({"labels.percent": {"$gte": self.percent - PERCENT_TOL,
+                                               "$lte": self.percent + PERCENT_TOL}})
+        if self.calculator is not None:
+            clauses.append({"$or": [{"calculator.calculator": self.calculator},
+                                    {"calculator.name": self.calculator}]})
+        if self.campaign is not None:
+            clauses.append(campaign_filter(self.campaign))
+        if self.status is not None:
+            clauses.append({"status": self.status})
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def find(self, store: StoreLike, **kwargs: Any) -> list[dict[str, Any]]:
+        """The documents of ``store`` this filter matches (unordered; ``kwargs`` go to ``find``)."""
+        return store.find(self.to_mongo(), **kwargs)
+
+    def replace(self, **changes: Any) -> "DocFilter":
+        """This filter with the given fields replaced (values None are left as they are)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def doc_filter(where: DocFilter | None, kind: str | None = None, **filters: Any) -> DocFilter:
+    """``where`` (default: no filter) with ``kind`` and the keyword filters that are not None
+    replaced: the readers take either a :class:`DocFilter` or its fields as keywords."""
+    return (where or DocFilter()).replace(kind=kind, **filters)
+
+
+def doc_order(d: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A stable order of documents: dopant, percent, site or hop, key."""
+    lab = labels(d)
+    return (str(lab.get("dopant")), float(lab.get("percent") or 0.0), str(lab.get("site") or lab.get("hop")),
+            str(d.get("key")))
 
 
 # ------------------------------------------------------------ host choice
@@ -248,7 +325,7 @@ def choose_host_calculator(names: list[str], calculator: str | None, what: str) 
 
 
 def host_candidates(
-    store: Any, name: str, percent: float | None, calculator: str | None = None, arrangement: Any = None,
+    store: StoreLike, name: str, percent: float | None, calculator: str | None = None, arrangement: Any = None,
     campaign: str | None = None, supercell: int | None = None,
 ) -> tuple[list[dict[str, Any]], str]:
     """Host ``relax`` documents matching the filters (all statuses) and the calculator chosen.
@@ -300,7 +377,7 @@ def host_candidates(
     return [d for d in at if str(calculator_name(d)) == calc], calc
 
 
-def rank_hosts(store: Any, hosts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def rank_hosts(store: StoreLike, hosts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Completed hosts first, then the one most insertions/NEBs refer to, then arrangement and key."""
     def rank(d: dict[str, Any]) -> tuple[Any, ...]:
         done = d.get("status") == COMPLETED

@@ -10,21 +10,24 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from sianode.analysis.docs import (
+    DocFilter,
     calculator_identity,
     calculator_name,
-    kind_role_filter,
+    doc_filter,
+    doc_order,
     labels,
-    select_docs,
     short,
     why_unusable,
 )
 from sianode.errors import InputError
-from sianode.store import schema
+
+if TYPE_CHECKING:
+    from sianode.store.protocols import StoreLike
 
 logger = logging.getLogger(__name__)
 
@@ -78,14 +81,13 @@ class Barrier:
 
 
 def profile_energies(doc: Mapping[str, Any], arrays: Mapping[str, np.ndarray] | None = None) -> np.ndarray | None:
-    """Absolute image energies of an NEB document along the path, eV (None if absent)."""
+    """Absolute image energies of an NEB document along the path, eV: ``output.energies_eV``,
+    else the GridFS array ``energies_eV`` of ``arrays`` (None if absent)."""
     out = doc.get("output") or {}
-    for name in ("energies_eV", "energies"):
-        if out.get(name) is not None:
-            return np.asarray(out[name], dtype=float)
-    for name in ("energies_eV", "energies"):
-        if arrays and name in arrays:
-            return np.asarray(arrays[name], dtype=float)
+    if out.get("energies_eV") is not None:
+        return np.asarray(out["energies_eV"], dtype=float)
+    if arrays and "energies_eV" in arrays:
+        return np.asarray(arrays["energies_eV"], dtype=float)
     return None
 
 
@@ -116,7 +118,7 @@ def barrier(doc: Mapping[str, Any]) -> Barrier:
         else:
             fwd, rev = barrier_from_profile(energies)
             rel = (energies - energies[0]).tolist()
-    mult = lab.get("hop_multiplicity", lab.get("multiplicity"))
+    mult = lab.get("hop_multiplicity")
     return Barrier(
         key=doc["key"], barrier_eV=fwd, reason=reason, sources=[doc["key"]], reverse_barrier_eV=rev,
         energies_eV=rel, dopant=lab.get("dopant"),
@@ -130,15 +132,18 @@ def barrier(doc: Mapping[str, Any]) -> Barrier:
 
 
 def barriers(
-    store: Any,
+    store: StoreLike,
+    where: DocFilter | None = None,
     *,
     dopant: str | None = None,
     percent: float | None = None,
     campaign: str | None = None,
     calculator: str | None = None,
 ) -> list[Barrier]:
-    """Barriers of every stored NEB hop (``kind == "neb"``) matching the filters."""
-    docs = select_docs(store.find(kind_role_filter(schema.ROLE_HOP, schema.NEB, dopant, campaign)), percent, calculator)
+    """Barriers of every stored NEB hop (``kind == "neb"``, role ``hop``) matching ``where``
+    (its ``kind`` set to ``barrier``) with the keyword filters replacing its fields."""
+    where = doc_filter(where, "barrier", dopant=dopant, percent=percent, campaign=campaign, calculator=calculator)
+    docs = sorted(where.find(store), key=doc_order)
     return [barrier(d) for d in docs]
 
 
@@ -181,7 +186,7 @@ def reaction_coordinate_A(positions_A: np.ndarray, cell_A: np.ndarray | None = N
     return np.concatenate([[0.0], np.cumsum(lengths)])
 
 
-def neb_profile(store: Any, doc: Mapping[str, Any]) -> dict[str, Any] | None:
+def neb_profile(store: StoreLike, doc: Mapping[str, Any]) -> dict[str, Any] | None:
     """Energy profile of a completed NEB: relative energies and the path coordinate.
 
     Returns

@@ -29,7 +29,7 @@ import functools
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
@@ -47,8 +47,14 @@ from sianode.analysis.docs import (
     supercell_n,
 )
 from sianode.analysis.hops import Barrier, barrier
+from sianode.constants import DEFAULT_ATTEMPT_FREQUENCY_HZ
 from sianode.errors import InputError
 from sianode.store import COMPLETED, schema
+
+if TYPE_CHECKING:
+    from ase import Atoms
+
+    from sianode.store.protocols import StoreLike
 
 logger = logging.getLogger(__name__)
 
@@ -142,15 +148,15 @@ class NetworkAssembly:
 
 
 # ------------------------------------------------------------ structures
-def _relaxed_atoms(store: Any, doc: Mapping[str, Any]) -> Any:
+def _relaxed_atoms(store: StoreLike, doc: Mapping[str, Any]) -> Atoms:
+    """The relaxed structure (``output.structure``) of a completed relax document."""
+    from sianode.structures.serialize import atoms_from_dict
+
     structure = final_structure(doc)
-    if structure is not None:
-        from sianode.structures.serialize import atoms_from_dict
-
-        return atoms_from_dict(structure)
-    from sianode.workflows.steps import relaxed_atoms
-
-    return relaxed_atoms(store, doc)
+    if structure is None:
+        raise InputError(f"relax document {short(doc.get('key'))} has no output.structure; run `sianode db migrate` "
+                         "on a database written by sianode 0.1")
+    return atoms_from_dict(structure)
 
 
 def _topology(relaxed: Any, dopant: str, n: int | None) -> tuple[Any, list[int], np.ndarray]:
@@ -198,7 +204,7 @@ def _ideal_topology(n: int, species: tuple[str, ...], dopant_indices: tuple[int,
 
 # ------------------------------------------------------------ energies
 def _site_energies(
-    store: Any, host: Mapping[str, Any], reference: Mapping[str, Any] | None, t_classes: Sequence[str],
+    store: StoreLike, host: Mapping[str, Any], reference: Mapping[str, Any] | None, t_classes: Sequence[str],
 ) -> tuple[dict[str, float], list[str], list[str], list[str]]:
     """E_ins of every T class (lowest completed value of a class), missing lines, sources, warnings."""
     docs = store.find({"kind": schema.RELAX, "labels.role": schema.ROLE_INSERTION, "labels.host_key": host["key"]})
@@ -244,7 +250,7 @@ def _saddle(b: Barrier, lab: Mapping[str, Any], e_t: Mapping[str, float]) -> tup
 
 
 def _saddle_energies(
-    store: Any, host: Mapping[str, Any], h_classes: Sequence[str], h_ends: Mapping[str, set[str]],
+    store: StoreLike, host: Mapping[str, Any], h_classes: Sequence[str], h_ends: Mapping[str, set[str]],
     e_t: Mapping[str, float],
 ) -> tuple[dict[str, float], list[str], list[str], list[str], list[dict[str, Any]]]:
     """Saddle energy of every H class (lowest of its completed NEBs), missing lines, sources, warnings."""
@@ -302,8 +308,6 @@ def _saddle_energies(
 
 def _attempt_frequency(neb_docs: Sequence[Mapping[str, Any]], warnings: list[str]) -> float:
     """1e13 Hz (PHYSICS.md section 4), or the geometric mean of the NEBs' own estimates when all have one."""
-    from sianode.transport import DEFAULT_ATTEMPT_FREQUENCY_HZ
-
     values = [(d.get("output") or {}).get("attempt_frequency_Hz") for d in neb_docs]
     if not neb_docs or any(v is None for v in values):
         return float(DEFAULT_ATTEMPT_FREQUENCY_HZ)
@@ -317,7 +321,7 @@ def _attempt_frequency(neb_docs: Sequence[Mapping[str, Any]], warnings: list[str
 
 # ------------------------------------------------------------ assembly
 def host_network(
-    store: Any,
+    store: StoreLike,
     *,
     dopant: str | None,
     percent: float | None,
@@ -433,7 +437,7 @@ def _build_network(relaxed: Any, topo: Any, e_t: Mapping[str, float], e_s: Mappi
 
 
 # ------------------------------------------------------------ summaries
-def _pure_assembly(store: Any, doped: NetworkAssembly) -> tuple[NetworkAssembly | None, str | None]:
+def _pure_assembly(store: StoreLike, doped: NetworkAssembly) -> tuple[NetworkAssembly | None, str | None]:
     """Pure host of the same calculator (same supercell when there is one)."""
     if doped.dopant == schema.PURE:
         return doped, None
@@ -449,7 +453,7 @@ def _pure_assembly(store: Any, doped: NetworkAssembly) -> tuple[NetworkAssembly 
 
 
 def transport_summary(
-    store: Any,
+    store: StoreLike,
     *,
     dopant: str | None,
     percent: float | None,
@@ -517,7 +521,7 @@ def transport_summary(
     }
 
 
-def dopant_kernel(store: Any, dopant: str, calculator: str | None = None) -> Any:
+def dopant_kernel(store: StoreLike, dopant: str, calculator: str | None = None) -> Any:
     """Dilute-superposition kernel of one dopant from its one-dopant host and the pure host.
 
     The shifts of every T-site energy and every saddle energy caused by one substitutional

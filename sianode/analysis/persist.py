@@ -1,8 +1,9 @@
 """Derived values stored back into the database, and handed to the continuum layer.
 
-:func:`store_derived` is what the workflow's final analysis step calls: it stores each
-insertion energy and barrier as a ``derived`` document whose key is the content hash of
-its sources, so running it again adds nothing. :func:`atomistic_inputs` gives the
+:func:`store_derived` stores each insertion energy and barrier as a ``derived`` document
+(:class:`~sianode.store.documents.DerivedDocument`) whose key is the content hash of its
+sources, so running it again adds nothing. The workflow does not call it (workflows sit
+below analysis); the command that ran a campaign may, after the run. :func:`atomistic_inputs` gives the
 continuum model the numbers of one dopant concentration (D_eff / D_eff,pure of the hop
 networks), each with the keys of the documents it came from; :func:`parameters_from_store`
 hands them to :func:`sianode.continuum.parameters.parameters_for`.
@@ -11,29 +12,35 @@ hands them to :func:`sianode.continuum.parameters.parameters_for`.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sianode.analysis import derive
 from sianode.analysis.docs import as_store, labels
-from sianode.store import COMPLETED, content_key, schema
+from sianode.store import schema
+from sianode.store.documents import build_derived
+from sianode.store.hashing import derived_key
+
+if TYPE_CHECKING:
+    from sianode.analysis.hops import Barrier
+    from sianode.store.protocols import StoreLike
 
 logger = logging.getLogger(__name__)
 
 
-def _derived_doc(role: str, value: Any, output: dict[str, Any], extra_labels: dict[str, Any],
-                 campaign: str | None) -> tuple[str, dict[str, Any]]:
-    key = content_key(schema.DERIVED, None, value.calculator_identity, {"role": role, "sources": value.sources})
+def _derived_doc(role: str, value: derive.InsertionEnergy | Barrier, output: dict[str, Any],
+                 extra_labels: dict[str, Any], campaign: str | None) -> tuple[str, dict[str, Any]]:
+    key = derived_key(value.calculator_identity, role, list(value.sources))
     lab = {"role": role, "dopant": value.dopant, "percent": value.percent,
            "distance_to_dopant_A": value.distance_to_dopant_A, "campaign": campaign or value.campaign,
            "source_key": value.key, **extra_labels}
     if campaign:
         lab["campaigns"] = [campaign]
-    doc = {"kind": schema.DERIVED, "status": COMPLETED, "reason": None, "labels": lab,
-           "calculator": value.calculator_identity, "sources": list(value.sources), "output": output}
+    doc = build_derived(key, labels=lab, calculator=value.calculator_identity, sources=list(value.sources),
+                        output=output)
     return key, doc
 
 
-def store_derived(store: Any, campaign: str | None = None) -> list[dict[str, Any]]:
+def store_derived(store: StoreLike, campaign: str | None = None) -> list[dict[str, Any]]:
     """Compute and store the insertion energies and barriers of a campaign.
 
     One ``derived`` document per completed value: ``labels.role`` is
@@ -77,7 +84,7 @@ def store_derived(store: Any, campaign: str | None = None) -> list[dict[str, Any
     return stored
 
 
-def _insert(store: Any, key: str, doc: dict[str, Any], campaign: str | None) -> dict[str, Any]:
+def _insert(store: StoreLike, key: str, doc: dict[str, Any], campaign: str | None) -> dict[str, Any]:
     existing = store.insert(key, doc)
     if campaign and campaign not in (labels(existing).get("campaigns") or []):
         store.tag(key, campaign)
@@ -86,7 +93,7 @@ def _insert(store: Any, key: str, doc: dict[str, Any], campaign: str | None) -> 
 
 
 def atomistic_inputs(
-    db_uri: Any,
+    db_uri: StoreLike | str | None,
     dopant: str | None,
     percent: float | None,
     *,
@@ -143,7 +150,7 @@ def _entry(value: float, unit: str, source: str, summary: dict[str, Any]) -> dic
             "calculator": summary["calculator"], "temperature_K": summary["temperature_K"]}
 
 
-def _atomistic_inputs(store: Any, dopant: str | None, percent: float | None, calculator: str | None,
+def _atomistic_inputs(store: StoreLike, dopant: str | None, percent: float | None, calculator: str | None,
                       temperature_K: float) -> dict[str, Any]:
     from sianode.analysis.network import transport_summary
 
@@ -186,7 +193,7 @@ def _atomistic_inputs(store: Any, dopant: str | None, percent: float | None, cal
 
 
 def parameters_from_store(
-    db_uri: Any,
+    db_uri: StoreLike | str | None,
     dopant: str | None,
     percent: float | None,
     overrides: dict[str, Any] | None = None,

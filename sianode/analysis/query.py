@@ -10,24 +10,34 @@ the number came from). JSON and CSV written by :func:`format_results` read back 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sianode.analysis import derive
 from sianode.analysis.docs import (
+    CALCULATIONS,
+    KIND_FILTERS,
+    PERCENT_TOL,
+    STATUSES,
+    DocFilter,
+    _check_choice,
     as_store,
     calculator_name,
+    doc_filter,
     identity_token,
     labels,
-    percent_matches,
     store_description,
 )
 from sianode.errors import InputError
 from sianode.store import schema
+
+if TYPE_CHECKING:
+    from sianode.store.protocols import StoreLike
 
 logger = logging.getLogger(__name__)
 
@@ -43,25 +53,14 @@ FLOAT_COLUMNS = ("percent", "distance_to_dopant_A", "energy_eV", "e_ins_eV", "ba
 INT_COLUMNS = ("multiplicity",)
 STRING_COLUMNS = tuple(c for c in COLUMNS if c not in FLOAT_COLUMNS + INT_COLUMNS)
 
-#: ``--kind`` values: the MongoDB filter of each; ``insertion`` / ``barrier`` are derived rows.
-KIND_FILTERS: dict[str, dict[str, Any]] = {
-    "insertion": {"kind": schema.RELAX, "labels.role": schema.ROLE_INSERTION},
-    "barrier": {"kind": schema.NEB, "labels.role": schema.ROLE_HOP},
-    "relax": {"kind": schema.RELAX},
-    "neb": {"kind": schema.NEB},
-    "reference": {"kind": schema.REFERENCE},
-    "host": {"kind": schema.RELAX, "labels.role": schema.ROLE_HOST},
-}
-STATUSES = ("completed", "failed", "running")
+#: ``--kind`` values (:data:`sianode.analysis.docs.KIND_FILTERS`); ``insertion`` / ``barrier`` are derived
+#: rows. Calculation documents are :data:`~sianode.analysis.docs.CALCULATIONS` (no derived values, no
+#: aliases); ``--status`` values :data:`~sianode.analysis.docs.STATUSES`; percent within ``PERCENT_TOL``.
+__all__ = ["CALCULATIONS", "COLUMNS", "FORMATS", "KIND_FILTERS", "PERCENT_TOL", "STATUSES", "DocFilter",
+           "fetch_documents", "format_results", "read_results", "results", "rich_table", "typed_frame"]
 FORMATS = ("table", "json", "csv")
 #: separator of the keys in the ``sources`` column
 SOURCES_SEP = ";"
-PERCENT_TOL = 1e-3
-
-
-def _check_choice(name: str, value: str | None, allowed: tuple[str, ...]) -> None:
-    if value is not None and value not in allowed:
-        raise InputError(f"{name} {value!r} is not allowed; choose one of {', '.join(allowed)}")
 
 
 def _present(docs: list[dict[str, Any]], field: str) -> list[str]:
@@ -88,7 +87,8 @@ def _resolve_dopant(dopant: str | None, present: list[str]) -> str | None:
 
 
 def fetch_documents(
-    store: Any,
+    store: StoreLike,
+    where: DocFilter | None = None,
     *,
     dopant: str | None = None,
     percent: float | None = None,
@@ -97,7 +97,8 @@ def fetch_documents(
     status: str | None = None,
     campaign: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The calculation documents matching the filters (derived documents excluded).
+    """The calculation documents matching ``where`` (a :class:`DocFilter`; the keyword filters
+    replace its fields), derived documents and re-key aliases excluded.
 
     Raises
     ------
@@ -105,28 +106,17 @@ def fetch_documents(
         Empty database; unknown kind, status, dopant, calculator or campaign (the
         message names what the database holds).
     """
-    _check_choice("kind", kind, tuple(KIND_FILTERS))
-    _check_choice("status", status, STATUSES)
-    everything = store.find({"kind": {"$ne": schema.DERIVED}}, projection={"labels": 1, "calculator": 1, "kind": 1})
+    where = doc_filter(where, dopant=dopant, percent=percent, kind=kind, calculator=calculator, status=status,
+                       campaign=campaign)
+    everything = store.find(CALCULATIONS, projection={"labels": 1, "calculator": 1, "kind": 1})
     if not everything:
         raise InputError(f"no results in the database at {store_description(store)}; run `sianode run campaign.yaml` first")
-    dopant = _resolve_dopant(dopant, _present(everything, "dopant"))
-    for name, value in (("calculator", calculator), ("campaign", campaign)):
+    where = dataclasses.replace(where, dopant=_resolve_dopant(where.dopant, _present(everything, "dopant")))
+    for name, value in (("calculator", where.calculator), ("campaign", where.campaign)):
         present = _present(everything, name)
         if value is not None and value not in present:
             raise InputError(f"no results for {name} {value!r}; {name}s in the database: {', '.join(present) or 'none'}")
-    query: dict[str, Any] = dict(KIND_FILTERS[kind]) if kind else {"kind": {"$ne": schema.DERIVED}}
-    if dopant is not None:
-        query["labels.dopant"] = dopant
-    if status is not None:
-        query["status"] = status
-    if campaign is not None:
-        query.update(derive.campaign_filter(campaign))
-    docs = [
-        d for d in store.find(query)
-        if percent_matches(labels(d).get("percent"), percent, PERCENT_TOL)
-        and (calculator is None or calculator_name(d) == calculator)
-    ]
+    docs = where.find(store)
     return sorted(docs, key=lambda d: (d.get("kind") or "", str(labels(d).get("role")), str(labels(d).get("dopant")),
                                        float(labels(d).get("percent") or 0.0),
                                        str(labels(d).get("site") or labels(d).get("hop") or ""), d["key"]))
@@ -155,7 +145,8 @@ def _row(doc: dict[str, Any], e_ins: derive.InsertionEnergy | None, hop: derive.
 
 
 def results(
-    db: Any = None,
+    db: StoreLike | str | None = None,
+    where: DocFilter | None = None,
     *,
     dopant: str | None = None,
     percent: float | None = None,
@@ -170,6 +161,8 @@ def results(
     ----------
     db : ResultStore, str or None
         A store, a MongoDB URI / launchpad path, or None (the configured database).
+    where : DocFilter, optional
+        The filters as one object; the keyword filters below replace its fields.
     dopant : str, optional
         ``"B"``, ``"P"``, ``"S"``, ``"Ge"``, or ``"Si"``/``"pure"`` for pure Si.
     percent : float, optional
@@ -193,15 +186,16 @@ def results(
         without its bcc-Li reference.
     """
     store = as_store(db)
-    docs = fetch_documents(store, dopant=dopant, percent=percent, kind=kind, calculator=calculator,
-                           status=status, campaign=campaign)
+    where = doc_filter(where, dopant=dopant, percent=percent, kind=kind, calculator=calculator, status=status,
+                       campaign=campaign)
+    docs = fetch_documents(store, where)
     inserted = [d for d in docs if d.get("kind") == schema.RELAX and labels(d).get("role") == schema.ROLE_INSERTION]
     e_ins: dict[str, derive.InsertionEnergy] = {}
     if inserted:
         hosts_keys = sorted({labels(d).get("host_key") for d in inserted if labels(d).get("host_key")})
         hosts = {d["key"]: d for d in store.find({"_id": {"$in": hosts_keys}})}
         refs = derive.li_references(store)
-        if kind == "insertion":
+        if where.kind == "insertion":
             derive.check_references(inserted, refs)
         for d in inserted:
             e_ins[d["key"]] = derive.insertion_energy(d, hosts.get(labels(d).get("host_key")),
@@ -209,7 +203,7 @@ def results(
     hops = {d["key"]: derive.barrier(d) for d in docs if d.get("kind") == schema.NEB}
     lattices: dict[str, dict[str, Any]] = {}
     if any(labels(d).get("role") == schema.ROLE_HOST and d.get("status") == "completed" for d in docs):
-        lattices = {r["key"]: r for r in derive.host_lattices(store, dopant=None, campaign=campaign)}
+        lattices = {r["key"]: r for r in derive.host_lattices(store, campaign=where.campaign)}
     rows = [_row(d, e_ins.get(d["key"]), hops.get(d["key"]), lattices.get(d["key"])) for d in docs]
     return typed_frame(rows)
 

@@ -66,8 +66,9 @@ def uri(ctx: typer.Context) -> None:
 def migrate(
     ctx: typer.Context,
     dry_run: bool = typer.Option(False, "--dry-run", help="Count what would change; write nothing."),
-    rekey: bool = typer.Option(False, "--rekey", help="Also move calculations whose content key definition "
-                               "changed to their new key (an alias stays at the old one)."),
+    rekey: bool = typer.Option(True, "--rekey/--no-rekey", help="Also move calculations whose content key "
+                               "definition changed to their new key (an alias stays at the old one; default), so "
+                               "a campaign run again finds them."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Upgrade stored documents in place to the current schema (idempotent; deletes nothing)."""

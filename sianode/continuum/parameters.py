@@ -45,12 +45,10 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from sianode.constants import K_B_EV_K, PELL_1960, PELL_D0_M2_S, PELL_EA_EV
 from sianode.errors import InputError
 
 logger = logging.getLogger(__name__)
-
-#: Boltzmann constant in eV/K (CODATA 2018).
-K_B_EV_K = 8.617333262e-5
 
 #: molar volume of Si, m^3/mol (28.0855 g/mol / 2.329 g/cm^3).
 SI_MOLAR_VOLUME_M3_MOL = 28.0855e-3 / 2329.0
@@ -63,7 +61,6 @@ DOPANTS = ("B", "P", "S", "Ge")
 PURE_NAMES = (None, "", "si", "pure", "none")
 
 REVIEW = "Je, Han, Ryu, Park, Acc. Mater. Res. (2023), 'Constructing Pure Si Anodes', Table 1"
-PELL_1960 = "Pell, Phys. Rev. 119 (1960) 1222: D = 2.3e-3 exp(-0.66 eV/kT) cm^2/s"
 VINEYARD_1957 = ("hop rates k = nu exp(-(E_saddle - E_site)/kT), harmonic TST (Vineyard, J. Phys. Chem. Solids 3 "
                  "(1957) 121); exact network D_eff (PHYSICS.md section 6)")
 
@@ -111,7 +108,7 @@ def pell_diffusivity(T_K: float = 300.0) -> float:
     D = 2.3e-3 cm^2/s exp(-0.66 eV / k_B T); measured at 25-1350 C, so room temperature is
     the low end of the fit. At 300 K: 1.9e-18 m^2/s.
     """
-    return 2.3e-7 * math.exp(-0.66 / (K_B_EV_K * T_K))
+    return PELL_D0_M2_S * math.exp(-PELL_EA_EV / (K_B_EV_K * T_K))
 
 
 @dataclass(frozen=True)

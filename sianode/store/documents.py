@@ -438,6 +438,66 @@ def parse_document(doc: Mapping[str, Any]) -> Any:
                          f"{(doc.get('labels') or {}).get('role')}) does not fit {cls.__name__}: {fields}") from None
 
 
+#: the output model of each kind of calculation (what :func:`build_output` validates)
+OUTPUT_MODELS: dict[str, type[_Model]] = {
+    schema.RELAX: RelaxOutput, schema.SINGLE_POINT: SinglePointOutput, schema.NEB: NEBOutput,
+    schema.REFERENCE: ReferenceOutput, schema.DERIVED: DerivedOutput,
+}
+
+
+def build_output(kind: str, output: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``output`` a writer stores for a calculation of ``kind``, built through its model.
+
+    Raises
+    ------
+    InputError
+        ``output`` carries a legacy spelling (:data:`LEGACY_OUTPUT_NAMES`) or a field of the
+        wrong type: a bug of the writer, named with the field.
+    """
+    from pydantic import ValidationError
+
+    legacy = sorted(set(LEGACY_OUTPUT_NAMES.get(kind, {})) & set(output))
+    if legacy:
+        raise InputError(f"{kind} output carries legacy field(s) {legacy}; write "
+                         f"{sorted(LEGACY_OUTPUT_NAMES[kind][n] for n in legacy)} instead")
+    cls = OUTPUT_MODELS.get(kind)
+    if cls is None:
+        return dict(output)
+    try:
+        return cls.model_validate(dict(output)).to_document()
+    except ValidationError as exc:
+        fields = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+        raise InputError(f"{kind} output does not fit {cls.__name__}: {fields}") from None
+
+
+def build_meta(kind: str, *, labels: Mapping[str, Any], calculator: Mapping[str, Any],
+               input: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What a writer stores with the claim of a new calculation: ``kind``, ``input``,
+    ``calculator`` (provenance), ``labels`` and ``schema_version`` (:data:`SCHEMA_VERSION`),
+    checked against the document's model (:func:`parse_document`) before anything is written.
+
+    Raises
+    ------
+    InputError
+        The labels or input do not fit the model of ``kind`` and ``labels.role``.
+    """
+    meta: dict[str, Any] = {"kind": kind, "labels": dict(labels), "calculator": dict(calculator),
+                            "schema_version": SCHEMA_VERSION}
+    if input is not None:
+        meta["input"] = dict(input)
+    parse_document({**meta, "_id": "new", "key": "new", "status": schema.RUNNING})
+    return meta
+
+
+def build_derived(key: str, *, labels: Mapping[str, Any], calculator: Mapping[str, Any], sources: list[str],
+                  output: Mapping[str, Any]) -> dict[str, Any]:
+    """A complete ``derived`` document (:class:`DerivedDocument`, :data:`SCHEMA_VERSION`) under ``key``."""
+    doc = {"_id": key, "key": key, "kind": schema.DERIVED, "status": schema.COMPLETED, "reason": None,
+           "labels": dict(labels), "calculator": dict(calculator), "sources": list(sources),
+           "output": build_output(schema.DERIVED, output), "schema_version": SCHEMA_VERSION}
+    return parse_document(doc).to_document()
+
+
 def calculator_identity(calculator: Mapping[str, Any] | None) -> dict[str, Any]:
     """The calculator identity hashed into content keys, from a stored ``calculator`` block
     (a provenance record of a calculation, or the identity of a derived document)."""

@@ -41,13 +41,14 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from sianode.errors import CalculationFailed, DatabaseUnavailable
+from sianode.store.schema import COMPLETED, FAILED, RUNNING
 
 log = logging.getLogger(__name__)
 
 COLLECTION = "calculations"
 DEFAULT_LEASE_S = 120.0
 
-RUNNING, COMPLETED, FAILED = "running", "completed", "failed"
+__all__ = ["COMPLETED", "FAILED", "RUNNING", "ResultStore", "connect"]
 
 #: Indexes for the queries users run.
 INDEXES: tuple[tuple[str, ...], ...] = (
@@ -230,7 +231,8 @@ class ResultStore:
             if status == FAILED or (status == RUNNING and (doc.get("lease") or {}).get("expires", 0) < now):
                 took = self.coll.find_one_and_update(
                     {"_id": key, "status": status, "lease": doc.get("lease")},
-                    {"$set": {**claim_update, **{k: v for k, v in meta.items() if k in ("input", "calculator", "labels", "kind")}},
+                    {"$set": {**claim_update, **{k: v for k, v in meta.items() if k in ("input", "calculator", "labels", "kind",
+                                                                                "schema_version")}},
                      "$inc": {"attempts": 1}, "$unset": {"output": "", "files": ""}},
                 )
                 if took is not None:

@@ -53,6 +53,9 @@ SUPERSEDED = "superseded"
 #: document layout written by this release; a document without ``schema_version`` is version 1
 SCHEMA_VERSION = 2
 
+# statuses (also :data:`sianode.store.results.RUNNING` ...)
+RUNNING, COMPLETED, FAILED = "running", "completed", "failed"
+
 # roles
 ROLE_LI_METAL = "li_metal"
 ROLE_LATTICE = "lattice"

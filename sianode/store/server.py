@@ -10,6 +10,14 @@ A state file ``$SIANODE_HOME/server.json`` (pid, port, storage path) lets every
 sianode process and FireWorks worker on the machine share one server; starting is
 serialised by a file lock. A state file whose process is gone (killed, reboot) is
 stale: the next start replaces it and reopens the same data.
+
+Lifetime: the server has no idle timeout. Once started (by ``sianode db start`` or by any
+library call or command that needs the database and finds none configured: ``open_store()``,
+``sianode run``, ``sianode query``, ...) it keeps running after the process that started it
+exits, so later commands and workers reuse it, until ``sianode db stop`` (or
+``EmbeddedServer().stop()``), a reboot, or its process is killed. Every start is logged at
+INFO with pid, port and data directory (``sianode -v ...`` shows it); ``sianode db status``
+says whether one is running.
 """
 
 from __future__ import annotations
@@ -194,7 +202,6 @@ class EmbeddedServer:
             server_executable(), "--host", HOST, "--port", str(port),
             "--storage-path", self.storage_path, "--sync-on-commit", "--log-level", "WARNING",
         ]
-        log.info("starting embedded database on %s:%d (data in %s)", HOST, port, self.storage_path)
         with open(self.log_path, "ab") as out:
             proc = subprocess.Popen(
                 cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -213,6 +220,9 @@ class EmbeddedServer:
                 tmp = self.state_path.with_suffix(".tmp")
                 tmp.write_text(json.dumps(asdict(state)))
                 os.replace(tmp, self.state_path)
+                log.info("started the embedded database: pid %d on %s:%d, data in %s; it keeps running after "
+                         "this process exits (stop it with `sianode db stop`, home %s)",
+                         proc.pid, HOST, port, self.storage_path, self.home)
                 return state
             time.sleep(0.1)
         self._terminate(proc.pid)

@@ -32,13 +32,12 @@ from typing import Any
 
 import numpy as np
 
+# default attempt frequency of a Li hop, Hz: defined once, in sianode.constants (PHYSICS.md section 4)
+from sianode.constants import DEFAULT_ATTEMPT_FREQUENCY_HZ
 from sianode.errors import InputError
 
 log = logging.getLogger(__name__)
 
-#: default attempt frequency of a Li hop, Hz (PHYSICS.md section 4; Vineyard 1957 order of
-#: magnitude of a lattice vibration).
-DEFAULT_ATTEMPT_FREQUENCY_HZ = 1e13
 
 #: a saddle may lie this far (eV) below an end point's energy before it is an error
 #: (rounding in stored numbers).

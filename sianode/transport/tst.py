@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import math
 
-from ase.units import kB
-
+from sianode.constants import DEFAULT_ATTEMPT_FREQUENCY_HZ
+from sianode.constants import K_B_EV_K as kB
 from sianode.errors import InputError
-from sianode.transport.network import DEFAULT_ATTEMPT_FREQUENCY_HZ
 
 #: T-T neighbours of a T site in diamond Si.
 DIAMOND_T_COORDINATION = 4

@@ -13,9 +13,9 @@ for each (dopant, %), the hosts:
   ``g_c exp(-(E_c - E_min)/kT)`` need the relaxed host energies, so the plan holds an
   :class:`~sianode.workflows.plan.EnsembleGroup`; its Firework (:class:`EnsembleTask`,
   parents: every host of the group) runs :func:`select_ensemble` and adds the chosen hosts'
-  insertion and hop Fireworks as a detour (``FWAction(detours=...)``), so the campaign's
-  analysis runs after them. The detour's Fireworks carry the ensemble Firework's own
-  ``_sianode_*`` spec keys (campaign, spec hash), so the campaign's workers pick them up.
+  insertion and hop Fireworks as a detour (``FWAction(detours=...)``). The detour's Fireworks
+  carry the ensemble Firework's own ``_sianode_*`` spec keys (campaign, spec hash), so the
+  campaign's workers pick them up, and the key of their relaxed host (read once, not re-walked).
 
 Every host document's labels carry ``arrangement`` (class id), ``arrangement_multiplicity``,
 ``arrangement_weight`` (None until known) and ``arrangement_weight_source``
@@ -28,12 +28,18 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from fireworks import FiretaskBase, FWAction, explicit_serialize
 
 from sianode.store import COMPLETED
 from sianode.workflows.plan import CampaignPlan, EnsembleGroup, HostPlan, _sites_and_hops
+
+if TYPE_CHECKING:
+    from fireworks import Firework, Workflow
+
+    from sianode.store.protocols import CalculatorLike, StoreLike
+    from sianode.workflows.spec import CampaignSpec
 
 log = logging.getLogger(__name__)
 
@@ -56,20 +62,23 @@ class EnsembleSelection:
         Sum of the chosen classes' weights.
     missing : list of str
         Hosts without a completed relaxation (left out of the weights), with the reason.
+    host_keys : dict
+        Class id -> key of its relaxed host document (passed down to the Li work's Fireworks).
     """
 
     chosen: list[int]
     weights: dict[int, float]
     covered_weight: float
     missing: list[str] = field(default_factory=list)
+    host_keys: dict[int, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"chosen": list(self.chosen), "weights": {str(k): v for k, v in self.weights.items()},
                 "covered_weight": self.covered_weight, "missing": list(self.missing)}
 
 
-def select_ensemble(store: Any, calculator: Any, *, hosts: list[Any], strategy: Any, campaign: str,
-                    relax: Mapping[str, Any]) -> EnsembleSelection:
+def select_ensemble(store: StoreLike, calculator: CalculatorLike, *, hosts: list[HostPlan], strategy: Any,
+                    campaign: str, relax: Mapping[str, Any]) -> EnsembleSelection:
     """Boltzmann-weight the relaxed hosts of one ensemble and choose the classes with Li work.
 
     Parameters
@@ -110,7 +119,7 @@ def select_ensemble(store: Any, calculator: Any, *, hosts: list[Any], strategy: 
         energies[host.arrangement] = float(energy)
         keys[host.arrangement] = str(doc["key"])
     if not energies:
-        return EnsembleSelection([], {}, 0.0, missing)
+        return EnsembleSelection([], {}, 0.0, missing, keys)
     classes = [ArrangementClass(h.arrangement, h.arrangement_multiplicity, tuple(h.dopant_indices)) for h in hosts]
     atoms = pure_supercell(hosts[0].supercell)
     weighted = select_arrangements(atoms, len(hosts[0].dopant_indices),
@@ -122,7 +131,7 @@ def select_ensemble(store: Any, calculator: Any, *, hosts: list[Any], strategy: 
     chosen = [c.id for c in weighted if (c.weight or 0.0) > 0][: s.count]
     covered = float(sum(weights[c] for c in chosen))
     log.info("ensemble %s: classes %s carry %.3f of the weight (%s)", hosts[0].name, chosen, covered, s.weight_source)
-    return EnsembleSelection(chosen, weights, covered, missing)
+    return EnsembleSelection(chosen, weights, covered, missing, keys)
 
 
 def _as_set(classes: list[Any], atoms: Any) -> Any:
@@ -131,7 +140,7 @@ def _as_set(classes: list[Any], atoms: Any) -> Any:
     return ArrangementSet(n_sites=len(atoms), n_dopants=len(classes[0].dopant_indices), exact=False, classes=classes)
 
 
-def _label_weight(store: Any, key: str, weight: float, source: str) -> None:
+def _label_weight(store: StoreLike, key: str, weight: float, source: str) -> None:
     doc = store.get(key)
     labels = dict((doc or {}).get("labels") or {})
     if labels.get(WEIGHT_LABEL) == weight and labels.get(SOURCE_LABEL) == source:
@@ -140,7 +149,8 @@ def _label_weight(store: Any, key: str, weight: float, source: str) -> None:
     store.relabel(key, {**labels, WEIGHT_LABEL: weight, SOURCE_LABEL: source})
 
 
-def ensemble_fireworks(spec: Any, plan: Any, host_fws: Mapping[str, Any], make_fw: Any) -> list[Any]:
+def ensemble_fireworks(spec: CampaignSpec, plan: CampaignPlan, host_fws: Mapping[str, Firework],
+                       make_fw: Any) -> list[Firework]:
     """One :class:`EnsembleTask` Firework per finite-temperature group of ``plan.ensembles``.
 
     ``host_fws`` maps host names to their Fireworks (the parents); ``make_fw(task, label,
@@ -155,7 +165,7 @@ def ensemble_fireworks(spec: Any, plan: Any, host_fws: Mapping[str, Any], make_f
     return out
 
 
-def run_ensemble_selection(store: Any, spec: Any, group: EnsembleGroup) -> tuple[EnsembleSelection, CampaignPlan]:
+def run_ensemble_selection(store: StoreLike, spec: CampaignSpec, group: EnsembleGroup) -> tuple[EnsembleSelection, CampaignPlan]:
     """Select the group's classes and plan their Li work: ``(selection, CampaignPlan of the chosen hosts)``."""
     hosts = ensemble_host_plans(spec, group)
     selection = select_ensemble(store, spec.calculator_spec(), hosts=hosts, strategy=spec.arrangement_strategy,
@@ -170,7 +180,7 @@ def run_ensemble_selection(store: Any, spec: Any, group: EnsembleGroup) -> tuple
     return selection, CampaignPlan(spec.name, chosen)
 
 
-def ensemble_host_plans(spec: Any, group: EnsembleGroup) -> list[HostPlan]:
+def ensemble_host_plans(spec: CampaignSpec, group: EnsembleGroup) -> list[HostPlan]:
     """The group's host plans, rebuilt exactly as :func:`~sianode.workflows.plan.plan_campaign` made them."""
     from sianode.structures import pure_supercell
     from sianode.structures.strategies import strategy_hosts
@@ -186,31 +196,37 @@ def ensemble_host_plans(spec: Any, group: EnsembleGroup) -> list[HostPlan]:
     return out
 
 
-def li_work_workflow(spec: Any, plan: CampaignPlan, fw_spec: Mapping[str, Any]) -> Any:
+def li_work_workflow(spec: CampaignSpec, plan: CampaignPlan, fw_spec: Mapping[str, Any],
+                     host_keys: Mapping[int, str] | None = None) -> Workflow:
     """The insertion and hop Fireworks of ``plan``'s hosts, as :func:`~sianode.workflows.flows.build_workflow`
     lays them out (a hop after the insertions of its end T classes), with the ``_sianode_*``
-    spec keys of ``fw_spec`` (the ensemble Firework's own)."""
+    spec keys of ``fw_spec`` (the ensemble Firework's own) and, as their parents' keys, the
+    key of their host (``host_keys``: class id -> key; the ensemble Firework's own passed keys
+    are not copied: it has several host parents)."""
     from fireworks import Firework, Workflow
 
-    from sianode.workflows.tasks import HopTask, InsertionTask
+    from sianode.workflows.tasks import SPEC_KEYS, HopTask, InsertionTask
 
     calc = spec.calculator_spec().as_dict()
     relax, neb = spec.relax.model_dump(), spec.neb.model_dump()
-    keys = {k: v for k, v in fw_spec.items() if str(k).startswith("_sianode")}
+    keys = {k: v for k, v in fw_spec.items() if str(k).startswith("_sianode") and k != SPEC_KEYS}
+    host_keys = dict(host_keys or {})
 
-    def fw(task: Any, stage: str, label: str, parents: Any = None) -> Any:
-        return Firework([task], spec={**keys, "_sianode_stage": stage, "_priority": 1},
+    def fw(task: Any, stage: str, label: str, parents: Any = None, host_key: str | None = None) -> Any:
+        passed = {SPEC_KEYS: {"host": host_key}} if host_key else {}
+        return Firework([task], spec={**keys, **passed, "_sianode_stage": stage, "_priority": 1},
                         name=f"{spec.name}:{stage}:{label}", parents=parents or None)
 
     fws: list[Any] = []
     for host in plan.hosts:
         labels, params = host.labels(spec.name), host.host_params()
+        key = host_keys.get(host.arrangement)
         ins = {site.label: fw(InsertionTask(calculator=calc, host=params, labels=labels, site=site.as_dict(),
-                                            relax=relax), "insertion", f"{host.name}:{site.label}")
+                                            relax=relax), "insertion", f"{host.name}:{site.label}", host_key=key)
                for site in host.sites}
         hops = [fw(HopTask(calculator=calc, host=params, labels=labels, hop=hop.as_dict(), relax=relax, neb=neb),
                    "hop", f"{host.name}:{hop.label}",
-                   [ins[s] for s in dict.fromkeys((hop.start_site, hop.end_site)) if s in ins])
+                   [ins[s] for s in dict.fromkeys((hop.start_site, hop.end_site)) if s in ins], host_key=key)
                 for hop in host.hops]
         fws += [*ins.values(), *hops]
     return Workflow(fws, name=f"sianode:{spec.name}:ensemble")
@@ -221,8 +237,7 @@ class EnsembleTask(FiretaskBase):
     """Weight a finite-temperature ensemble's relaxed hosts, then add the chosen hosts' Li work.
 
     ``spec``: the campaign (``CampaignSpec.as_dict()``); ``group``: :meth:`EnsembleGroup.as_dict`.
-    The insertion and hop Fireworks of the chosen classes come back as a detour, so the
-    campaign's analysis runs after them.
+    The insertion and hop Fireworks of the chosen classes come back as a detour.
     """
 
     required_params = ["spec", "group"]
@@ -234,7 +249,7 @@ class EnsembleTask(FiretaskBase):
         spec = campaign_from_dict(dict(self["spec"]))
         selection, plan = run_ensemble_selection(task_store(fw_spec), spec, EnsembleGroup.from_dict(self["group"]))
         stored = {"status": "completed" if selection.chosen else "skipped", **selection.as_dict()}
-        fws = li_work_workflow(spec, plan, fw_spec) if plan.hosts else None
+        fws = li_work_workflow(spec, plan, fw_spec, selection.host_keys) if plan.hosts else None
         if fws is None or not fws.fws:
             log.warning("ensemble %s: no Li work added (%s)", self["group"]["hosts"][:1],
                         "; ".join(selection.missing) or "no T site or hop selected")

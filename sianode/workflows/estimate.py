@@ -27,9 +27,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sianode.store import COMPLETED, FAILED, schema
+
+if TYPE_CHECKING:
+    from sianode.store.protocols import StoreLike
+    from sianode.workflows.plan import CampaignPlan, HostPlan
+    from sianode.workflows.spec import CampaignSpec
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +57,7 @@ class Calculation:
     provisional: bool = False
 
 
-def planned_calculations(spec: Any, plan: Any) -> list[Calculation]:
+def planned_calculations(spec: CampaignSpec, plan: CampaignPlan) -> list[Calculation]:
     """Every calculation the campaign's workflow makes (see the module table)."""
     out = [Calculation("reference", n_atoms=_FIXED_ATOMS["reference"]),
            Calculation("lattice", n_atoms=_FIXED_ATOMS["lattice"])]
@@ -68,7 +73,7 @@ def planned_calculations(spec: Any, plan: Any) -> list[Calculation]:
     return out
 
 
-def provisional_hosts(spec: Any, plan: Any) -> list[Any]:
+def provisional_hosts(spec: CampaignSpec, plan: CampaignPlan) -> list[HostPlan]:
     """Stand-ins for the Li work of finite-T ensembles: their ``max`` largest-multiplicity classes."""
     from copy import deepcopy
 
@@ -87,7 +92,7 @@ def provisional_hosts(spec: Any, plan: Any) -> list[Any]:
     return out
 
 
-def count_calculations(spec: Any, plan: Any) -> dict[str, int]:
+def count_calculations(spec: CampaignSpec, plan: CampaignPlan) -> dict[str, int]:
     """``{kind: n}`` for every kind of :data:`KINDS` (provisional ensemble Li work included)."""
     counts = dict.fromkeys(KINDS, 0)
     for calc in planned_calculations(spec, plan):
@@ -131,18 +136,16 @@ def _state(doc: Any) -> str | None:
     return status if status in (COMPLETED, FAILED) else None
 
 
-def store_status(store: Any, spec: Any, calculations: list[Calculation]) -> StoreStatus:
+def store_status(store: StoreLike, spec: CampaignSpec, calculations: list[Calculation]) -> StoreStatus:
     """Count the planned calculations the store already finished (read only)."""
-    from sianode.store import content_key
     from sianode.structures import insert_li, pure_supercell
     from sianode.workflows import steps
     from sianode.workflows.plan import build_host
-    from sianode.workflows.stages import host_cell
+    from sianode.workflows.stages import host_cell, relax_params
 
     out = StoreStatus()
     calc = spec.calculator_spec()
     relax = spec.relax.model_dump()
-    fmax, n_steps = relax["fmax"], relax["steps"]
 
     def mark(i: int, kind: str, doc: Any) -> None:
         state = _state(doc)
@@ -150,8 +153,8 @@ def store_status(store: Any, spec: Any, calculations: list[Calculation]) -> Stor
             (out.completed if state == COMPLETED else out.failed)[kind] += 1
             out.done.add(i)
 
-    ref_key = content_key(schema.REFERENCE, None, calc.identity(), steps.reference_parameters(fmax=spec.reference.fmax))
-    lattice = store.get(steps.relax_key(pure_supercell(1), calc, fmax=fmax, steps=n_steps, cell=True))
+    ref_key = steps.reference_key(calc, fmax=spec.reference.fmax)
+    lattice = store.get(steps.relax_key(pure_supercell(1), calc, params=relax_params(relax, cell=True)))
     a = None
     if _state(lattice) == COMPLETED:
         a = float(steps.relaxed_atoms(store, lattice).cell.lengths().mean())
@@ -165,8 +168,8 @@ def store_status(store: Any, spec: Any, calculations: list[Calculation]) -> Stor
         elif c.kind == "lattice":
             mark(i, "lattice", lattice)
         elif c.kind == "host" and a is not None:
-            key = steps.relax_key(build_host(c.host.host_params(), a), calc, fmax=fmax, steps=n_steps,
-                                  cell=host_cell(relax))
+            key = steps.relax_key(build_host(c.host.host_params(), a), calc,
+                                  params=relax_params(relax, cell=host_cell(relax)))
             host_docs[c.host.name] = store.get(key)
             mark(i, "host", host_docs[c.host.name])
         elif c.kind in ("insertion", "neb"):
@@ -181,13 +184,13 @@ def store_status(store: Any, spec: Any, calculations: list[Calculation]) -> Stor
             if c.host.name not in relaxed:
                 relaxed[c.host.name] = steps.relaxed_atoms(store, doc)
             site = next(s for s in c.host.sites if s.label == c.label)
-            mark(i, "insertion", store.get(steps.relax_key(insert_li(relaxed[c.host.name], site.frac), calc, fmax=fmax,
-                                                        steps=n_steps, cell=False)))
+            mark(i, "insertion", store.get(steps.relax_key(insert_li(relaxed[c.host.name], site.frac), calc,
+                                                           params=relax_params(relax, cell=False))))
     return out
 
 
 # ------------------------------------------------------------------ cost
-def store_timings(store: Any, calculator_name: str) -> dict[str, list[float]]:
+def store_timings(store: StoreLike, calculator_name: str) -> dict[str, list[float]]:
     """Core-seconds per atom of the store's finished (completed or failed) calculations of one
     calculator, per kind (a failed calculation cost its time too)."""
     rates: dict[str, list[float]] = {k: [] for k in KINDS}
@@ -283,7 +286,7 @@ def _host_row(host: Any) -> dict[str, Any]:
             "n_t_sites": len(host.sites), "n_hops": len(host.hops)}
 
 
-def estimate_campaign(spec: Any, *, db: str | None = None, use_store: bool = True) -> CampaignEstimate:
+def estimate_campaign(spec: CampaignSpec, *, db: str | None = None, use_store: bool = True) -> CampaignEstimate:
     """Plan ``spec`` and count, look up and price its calculations; writes nothing anywhere.
 
     Parameters

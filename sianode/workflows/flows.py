@@ -2,10 +2,10 @@
 
 DAG (one Firework per calculation stage)::
 
-    reference (bcc Li) ------------------------------------------------+
-    lattice (pure 8-atom cell, cell relaxed) -> host_i -> insertion_ij -+-> analysis
-                                                      |        |        |
-                                                      +-----> hop_ik ---+
+    reference (bcc Li)
+    lattice (pure 8-atom cell, cell relaxed) -> host_i -> insertion_ij
+                                                      |        |
+                                                      +-----> hop_ik
 
 * ``reference``: mu_Li of the calculator (role ``li_metal``).
 * ``lattice``: the calculator's own Si lattice constant; every host is built at it and
@@ -20,21 +20,31 @@ DAG (one Firework per calculation stage)::
   its host and of the insertion Fireworks of its end classes, so a worker does not wait
   on an insertion another worker is running; an end class outside ``sites: {nearest: k}``
   is computed by the hop itself (and labelled ``insertion``).
-* ``analysis``: ``store_derived(store, campaign=name)``; it runs even if a parent
-  fizzled (``_allow_fizzled_parents``).
 
-Children find their parents' results through the store by content key, so a Firework
-re-run by hand (``lpad rerun_fws``) works without any value passed along the workflow.
-Every Firework's spec carries ``_sianode_campaign`` and ``_sianode_spec_hash``; the
-workflow's metadata carries ``sianode_campaign``, ``sianode_spec_hash`` and the spec.
+No analysis Firework: the workflow computes, analysis reads (layers: workflows below
+analysis). Derived values are computed on read by :mod:`sianode.analysis`; the command
+that ran the campaign may store them (:func:`sianode.analysis.store_derived`). Fireworks
+queued by an earlier release still end with an ``AnalysisTask``, which now does nothing.
+
+Parents pass their result keys to their children (``fw_spec["_sianode_keys"]``, see
+:mod:`sianode.workflows.tasks`), so a child reads its inputs once; a Firework without
+them (queued earlier, or re-run by hand after its parents' keys were lost) finds its
+parents' results through the store by content key. Every Firework's spec carries
+``_sianode_campaign`` and ``_sianode_spec_hash``; the workflow's metadata carries
+``sianode_campaign``, ``sianode_spec_hash`` and the spec.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sianode.workflows.plan import CampaignPlan, plan_campaign
+
+if TYPE_CHECKING:
+    from fireworks import Workflow
+
+    from sianode.workflows.spec import CampaignSpec
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +56,7 @@ SPEC_HASH = "_sianode_spec_hash"
 SPEC_STAGE = "_sianode_stage"
 
 
-def build_workflow(spec: Any, plan: CampaignPlan | None = None) -> Any:
+def build_workflow(spec: CampaignSpec, plan: CampaignPlan | None = None) -> Workflow:
     """The FireWorks ``Workflow`` of a campaign.
 
     Parameters
@@ -62,7 +72,7 @@ def build_workflow(spec: Any, plan: CampaignPlan | None = None) -> Any:
     """
     from fireworks import Firework, Workflow
 
-    from sianode.workflows.tasks import AnalysisTask, HopTask, HostTask, InsertionTask, LatticeTask, ReferenceTask
+    from sianode.workflows.tasks import HopTask, HostTask, InsertionTask, LatticeTask, ReferenceTask
 
     plan = plan or plan_campaign(spec)
     name = spec.name
@@ -106,10 +116,7 @@ def build_workflow(spec: Any, plan: CampaignPlan | None = None) -> Any:
         leaves.extend(ensemble_fireworks(spec, plan, {h.name: f for h, f in zip(plan.hosts, hosts)}, fw))
     if not plan.hosts:
         leaves.append(lattice)
-    analysis = Firework([AnalysisTask(campaign=name)], name=f"{name}:analysis", parents=leaves,
-                        spec={SPEC_CAMPAIGN: name, SPEC_HASH: spec_hash, SPEC_STAGE: "analysis",
-                              "_allow_fizzled_parents": True, "_priority": 0})
-    fireworks = [reference, lattice, *hosts, *[f for f in leaves if f is not reference and f not in hosts], analysis]
+    fireworks = [reference, lattice, *hosts, *[f for f in leaves if f is not reference and f not in hosts]]
     # de-duplicate while keeping order (a host without children is its own leaf)
     seen: set[int] = set()
     unique = [f for f in fireworks if not (id(f) in seen or seen.add(id(f)))]

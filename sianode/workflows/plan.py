@@ -16,9 +16,14 @@ from __future__ import annotations
 import copy
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sianode.store import schema
+
+if TYPE_CHECKING:
+    from ase import Atoms
+
+    from sianode.workflows.spec import CampaignSpec
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +152,7 @@ class EnsembleGroup:
                    list(d.get("hosts") or []))
 
 
-def build_host(host: dict[str, Any], a_A: float) -> Any:
+def build_host(host: dict[str, Any], a_A: float) -> Atoms:
     """The unrelaxed host of :meth:`HostPlan.host_params` at lattice constant ``a_A`` (Angstrom)."""
     from sianode.structures import doped_supercell, pure_supercell
 
@@ -158,7 +163,7 @@ def build_host(host: dict[str, Any], a_A: float) -> Any:
     return cell.atoms
 
 
-def _sites_and_hops(spec: Any, host: HostPlan, cache: dict[Any, Any] | None = None) -> None:
+def _sites_and_hops(spec: CampaignSpec, host: HostPlan, cache: dict[Any, Any] | None = None) -> None:
     # sites and hops depend on the geometry only (cell, dopant sites), not on the dopant species
     key = (host.supercell, tuple(host.dopant_indices), spec.nearest_sites, spec.hop_selections)
     if cache is not None and key in cache:
@@ -234,7 +239,7 @@ def plan_host(
     return host
 
 
-def plan_campaign(spec: Any) -> CampaignPlan:
+def plan_campaign(spec: CampaignSpec) -> CampaignPlan:
     """Hosts, sites and hops of a campaign (no calculation, no database).
 
     Parameters

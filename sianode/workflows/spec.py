@@ -74,11 +74,14 @@ import json
 import logging
 import math
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sianode.errors import InputError
+
+if TYPE_CHECKING:
+    from sianode.calculators import CalculatorSpec
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +231,7 @@ class CampaignSpec(_Strict):
         """``k`` of ``sites: {nearest: k}``, None for ``all``."""
         return None if self.sites == "all" else self.sites.nearest  # type: ignore[union-attr]
 
-    def calculator_spec(self) -> Any:
+    def calculator_spec(self) -> CalculatorSpec:
         """The :class:`~sianode.calculators.CalculatorSpec` of this campaign."""
         from sianode.calculators import get_calculator
 
@@ -421,7 +424,7 @@ def _check_arrangement_classes(spec: CampaignSpec, source: str) -> None:
                              f"allowed: class ids 0-{n - 1} (`sianode structures arrangements` lists them)")
 
 
-def _check_dopant(source: str, i: int, dopant: str, calc: Any) -> None:
+def _check_dopant(source: str, i: int, dopant: str, calc: CalculatorSpec) -> None:
     from ase.data import chemical_symbols
 
     allowed = "B, P, S, Ge or any element symbol the calculator supports (not Si, not a noble gas)"

@@ -6,6 +6,14 @@ calculator only when no one has (:meth:`sianode.store.ResultStore.get_or_compute
 So the same calculation is never run twice, whichever campaign, workflow or command
 asked for it, and every caller gets the same stored document.
 
+A content key is the call: the operation's parameters are one object
+(:mod:`sianode.workflows.params`: :class:`RelaxParams`, :class:`NEBParams`,
+:class:`ReferenceParams`, the call's defaults filled in) whose ``key_dict()`` is hashed
+into the key and whose ``call_kwargs()`` are unpacked into the call, so nothing the call
+uses is left out of the key. Documents are built through the models of
+:mod:`sianode.store.documents` (:func:`~sianode.store.documents.build_meta`,
+:func:`~sianode.store.documents.build_output`) and carry ``schema_version``.
+
 Every returned document has ``status`` ``"completed"`` or ``"failed"`` (with
 ``reason``). A relaxation that did not converge, an NEB whose status is not ``ok``,
 a NaN energy or atoms that are too close are recorded as ``failed`` with a reason that
@@ -22,21 +30,28 @@ appends one line ``<kind> <key> <pid>`` to it (the workflow tests count calls th
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
 from sianode.errors import CalculationFailed, SianodeError
-from sianode.store import FAILED, content_key
-from sianode.store import schema
+from sianode.store import COMPLETED, FAILED, schema
+from sianode.store.documents import build_meta, build_output
+from sianode.workflows.params import NEBParams, ReferenceParams, RelaxParams
+
+if TYPE_CHECKING:
+    from ase import Atoms
+
+    from sianode.store.protocols import CalculatorLike, StoreLike
 
 log = logging.getLogger(__name__)
 
-#: the optimizer of every relaxation (part of the content key)
-RELAX_OPTIMIZER = "FIRE"
+P = TypeVar("P", RelaxParams, NEBParams, ReferenceParams)
+
 #: env var naming a file that receives one line per calculator run
 CALL_LOG_ENV = "SIANODE_CALL_LOG"
 
@@ -82,12 +97,12 @@ def _get(result: Any, name: str, default: Any = None) -> Any:
 
 
 def _check_energy(result: Any, what: str) -> None:
-    energy = _get(result, "energy_eV", _get(result, "energy"))
+    energy = _get(result, "energy_eV")
     if energy is not None and not math.isfinite(float(energy)):
         raise CalculationFailed(f"{what} gave a non-finite energy ({energy}); allowed: a finite number of eV")
 
 
-def _run(store: Any, key: str, kind: str, fn: Callable[[], Any], meta: Mapping[str, Any],
+def _run(store: StoreLike, key: str, kind: str, fn: Callable[[], Any], meta: Mapping[str, Any],
          stats: StepStats | None) -> dict[str, Any]:
     """``store.get_or_compute`` with bookkeeping of whether the calculator ran here."""
     ran: list[float] = []
@@ -136,7 +151,7 @@ ROLE_PRIORITY = {schema.ROLE_HOP_END: 1, schema.ROLE_INSERTION: 2, schema.ROLE_H
                  schema.ROLE_LATTICE: 2, schema.ROLE_LI_METAL: 2, schema.ROLE_HOP: 2}
 
 
-def _primary_labels(store: Any, doc: dict[str, Any], labels: Mapping[str, Any]) -> dict[str, Any]:
+def _primary_labels(store: StoreLike, doc: dict[str, Any], labels: Mapping[str, Any]) -> dict[str, Any]:
     """Give ``doc`` the requested ``labels`` when their role outranks the stored one."""
     old_role = (doc.get("labels") or {}).get("role")
     new_role = labels.get("role")
@@ -148,7 +163,7 @@ def _primary_labels(store: Any, doc: dict[str, Any], labels: Mapping[str, Any]) 
     return store.get(doc["_id"]) or doc
 
 
-def tag_campaign(store: Any, doc: dict[str, Any], campaign: str) -> dict[str, Any]:
+def tag_campaign(store: StoreLike, doc: dict[str, Any], campaign: str) -> dict[str, Any]:
     """Record that ``campaign`` uses the calculation ``doc`` (``labels.campaigns``, a set).
 
     ``labels.campaign`` keeps the campaign that first asked for the calculation; a
@@ -164,46 +179,49 @@ def tag_campaign(store: Any, doc: dict[str, Any], campaign: str) -> dict[str, An
     return {**doc, "labels": labels}
 
 
-def relax_parameters(*, fmax: float, steps: int, cell: bool) -> dict[str, Any]:
-    """The operation parameters of a relaxation (part of its content key)."""
-    return {"fmax": float(fmax), "steps": int(steps), "cell": bool(cell), "optimizer": RELAX_OPTIMIZER}
+def _params(cls: type[P], params: P | None, **overrides: Any) -> P:
+    """``params`` (default: the operation's defaults) with the given keyword values replaced."""
+    base = params if params is not None else cls()
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    return dataclasses.replace(base, **changes) if changes else base
 
 
-def relax_key(atoms: Any, calculator: Any, *, fmax: float = 0.05, steps: int = 300, cell: bool = False) -> str:
+def relax_key(atoms: Atoms, calculator: CalculatorLike, *, params: RelaxParams | None = None,
+              fmax: float | None = None, steps: int | None = None, cell: bool | None = None) -> str:
     """Content key of :func:`relax_step` with these arguments (no store access)."""
-    return content_key(schema.RELAX, atoms, calculator.identity(), relax_parameters(fmax=fmax, steps=steps, cell=cell))
+    return _params(RelaxParams, params, fmax=fmax, steps=steps, cell=cell).key(atoms, calculator)
 
 
-#: the band of every NEB: dynamic relaxation (ASE DyNEB) with this ``scale_fmax`` (1/A)
-NEB_SCALE_FMAX = 1.0
+def neb_key(start: Atoms, end: Atoms, calculator: CalculatorLike, *, params: NEBParams | None = None,
+            **overrides: Any) -> str:
+    """Content key of :func:`neb_step` with these arguments (no store access)."""
+    return _params(NEBParams, params, **overrides).key([start, end], calculator)
 
 
-def neb_parameters(*, n_images: int, fmax: float, steps: int, climb: bool) -> dict[str, Any]:
-    """The operation parameters of an NEB (part of its content key): everything that can
-    change its numbers, the band algorithm included."""
-    return {"n_images": int(n_images), "fmax": float(fmax), "steps": int(steps), "climb": bool(climb),
-            "method": "improvedtangent", "interpolation": "idpp", "band": "DyNEB",
-            "scale_fmax": NEB_SCALE_FMAX}
-
-
-def reference_parameters(*, fmax: float) -> dict[str, Any]:
-    """The operation parameters of the bcc-Li reference (part of its content key)."""
-    return {"fmax": float(fmax), "structure": "bcc Li", "cell": True}
+def reference_key(calculator: CalculatorLike, *, params: ReferenceParams | None = None,
+                  fmax: float | None = None) -> str:
+    """Content key of :func:`reference_step` with these arguments (no store access)."""
+    return _params(ReferenceParams, params, fmax=fmax).key(None, calculator)
 
 
 # -------------------------------------------------------------------- steps
 def relax_step(
-    store: Any,
-    atoms: Any,
-    calculator: Any,
+    store: StoreLike,
+    atoms: Atoms,
+    calculator: CalculatorLike,
     *,
-    fmax: float = 0.05,
-    steps: int = 300,
-    cell: bool = False,
+    params: RelaxParams | None = None,
+    fmax: float | None = None,
+    steps: int | None = None,
+    cell: bool | None = None,
     labels: Mapping[str, Any] | None = None,
     stats: StepStats | None = None,
 ) -> dict[str, Any]:
     """Relax ``atoms`` with ``calculator`` through the store.
+
+    The :class:`~sianode.workflows.params.RelaxParams` (``params``, default the call's
+    defaults, with ``fmax`` / ``steps`` / ``cell`` replaced when given) are both hashed into
+    the content key and unpacked into :func:`sianode.calculators.relax`.
 
     Parameters
     ----------
@@ -213,11 +231,13 @@ def relax_step(
         Start structure (not modified).
     calculator : CalculatorSpec
         From :func:`sianode.calculators.get_calculator`.
-    fmax : float
+    params : RelaxParams, optional
+        Every parameter of the relaxation.
+    fmax : float, optional
         Force criterion, eV/Angstrom.
-    steps : int
+    steps : int, optional
         Maximum optimizer steps; not converged within them is a failure.
-    cell : bool
+    cell : bool, optional
         Relax the cell too.
     labels : dict
         Campaign labels (see :mod:`sianode.store.schema`).
@@ -231,55 +251,61 @@ def relax_step(
     """
     from sianode.structures.serialize import atoms_to_dict
 
-    params = relax_parameters(fmax=fmax, steps=steps, cell=cell)
-    key = content_key(schema.RELAX, atoms, calculator.identity(), params)
+    p = _params(RelaxParams, params, fmax=fmax, steps=steps, cell=cell)
+    key = p.key(atoms, calculator)
 
-    def compute() -> Any:
-        from sianode.calculators.tasks import relax
-
+    def compute() -> dict[str, Any]:
         work = atoms.copy()
         calculator.check_elements(work)
-        result = relax(work, calculator, fmax=fmax, cell=cell, steps=steps, optimizer=RELAX_OPTIMIZER)
+        result = RelaxParams.OPERATION(work, calculator, **p.call_kwargs())
         _check_energy(result, "relaxation")
         if not _get(result, "converged", True):
-            final = _get(result, "fmax_eV_A", _get(result, "final_fmax", _get(result, "fmax")))
+            final = _get(result, "fmax_eV_A")
             shown = f"{float(final):.4f} eV/A" if final is not None else "unknown"
             raise CalculationFailed(
-                f"relaxation did not converge in {steps} steps: final fmax {shown} > {fmax} eV/A; "
+                f"relaxation did not converge in {p.steps} steps: final fmax {shown} > {p.fmax} eV/A; "
                 "allowed: raise relax.steps or loosen relax.fmax")
-        return result
+        return build_output(schema.RELAX, _result_dict(result))
 
-    meta = {"input": {"structure": atoms_to_dict(atoms), "parameters": params},
-            "calculator": calculator.provenance(), "labels": dict(labels or {})}
+    meta = build_meta(schema.RELAX, input={"structure": atoms_to_dict(atoms), "parameters": p.key_dict()},
+                      calculator=calculator.provenance(), labels=dict(labels or {}))
     return _run(store, key, schema.RELAX, compute, meta, stats)
 
 
 def neb_step(
-    store: Any,
-    start: Any,
-    end: Any,
-    calculator: Any,
+    store: StoreLike,
+    start: Atoms,
+    end: Atoms,
+    calculator: CalculatorLike,
     *,
-    n_images: int = 5,
-    fmax: float = 0.05,
-    steps: int = 300,
-    climb: bool = True,
+    params: NEBParams | None = None,
+    n_images: int | None = None,
+    fmax: float | None = None,
+    steps: int | None = None,
+    climb: bool | None = None,
     labels: Mapping[str, Any] | None = None,
     stats: StepStats | None = None,
 ) -> dict[str, Any]:
     """Climbing-image NEB between two relaxed end points, through the store.
 
+    The :class:`~sianode.workflows.params.NEBParams` (``params``, default the call's
+    defaults, with the keyword values replaced when given) are both hashed into the content
+    key and unpacked into :func:`sianode.calculators.neb`: the band algorithm (DyNEB,
+    ``scale_fmax``), spring constant, optimizer and pre-convergence criterion included.
+
     Parameters
     ----------
     start, end : ase.Atoms
         Relaxed end points (same atoms, same order).
-    n_images : int
+    params : NEBParams, optional
+        Every parameter of the NEB.
+    n_images : int, optional
         Intermediate images.
-    fmax : float
+    fmax : float, optional
         Force criterion, eV/Angstrom.
-    steps : int
+    steps : int, optional
         Maximum optimizer steps.
-    climb : bool
+    climb : bool, optional
         Climbing image (Henkelman, Uberuaga, Jonsson, J. Chem. Phys. 113 (2000) 9901).
 
     Returns
@@ -289,88 +315,76 @@ def neb_step(
     """
     from sianode.structures.serialize import atoms_to_dict
 
-    params = neb_parameters(n_images=n_images, fmax=fmax, steps=steps, climb=climb)
-    key = content_key(schema.NEB, [start, end], calculator.identity(), params)
+    p = _params(NEBParams, params, n_images=n_images, fmax=fmax, steps=steps, climb=climb)
+    key = p.key([start, end], calculator)
 
-    def compute() -> Any:
-        from sianode.calculators.tasks import neb
-
+    def compute() -> dict[str, Any]:
         s, e = start.copy(), end.copy()
         calculator.check_elements(s)
-        result = neb(s, e, calculator, n_images=n_images, fmax=fmax, climb=climb, steps=steps,
-                     dynamic=True, scale_fmax=NEB_SCALE_FMAX)
+        result = NEBParams.OPERATION(s, e, calculator, **p.call_kwargs())
         status = _get(result, "status", "ok")
         if status != "ok":
             raise CalculationFailed(
-                f"NEB status {status!r} after at most {steps} steps (fmax {fmax} eV/A, {n_images} images); "
+                f"NEB status {status!r} after at most {p.steps} steps (fmax {p.fmax} eV/A, {p.n_images} images); "
                 "only 'ok' gives a barrier")
         barrier = _get(result, "barrier_eV")
         if barrier is None or not math.isfinite(float(barrier)):
             raise CalculationFailed(f"NEB gave no finite barrier ({barrier!r})")
-        return result
+        return build_output(schema.NEB, _result_dict(result))
 
-    meta = {"input": {"structures": [atoms_to_dict(start), atoms_to_dict(end)], "parameters": params},
-            "calculator": calculator.provenance(), "labels": dict(labels or {})}
+    meta = build_meta(schema.NEB, input={"structures": [atoms_to_dict(start), atoms_to_dict(end)],
+                                         "parameters": p.key_dict()},
+                      calculator=calculator.provenance(), labels=dict(labels or {}))
     return _run(store, key, schema.NEB, compute, meta, stats)
 
 
 def reference_step(
-    store: Any,
-    calculator: Any,
+    store: StoreLike,
+    calculator: CalculatorLike,
     *,
-    fmax: float = 0.01,
+    params: ReferenceParams | None = None,
+    fmax: float | None = None,
     labels: Mapping[str, Any] | None = None,
     stats: StepStats | None = None,
 ) -> dict[str, Any]:
     """The bcc-Li reference (``mu_Li``, eV/atom) of ``calculator``, through the store.
 
     The document has ``kind = "reference"`` and ``labels.role = "li_metal"``; its output
-    holds ``mu_li_eV`` and ``lattice_constant_A`` (see :mod:`sianode.store.schema`).
+    holds ``mu_Li_eV`` and ``a_A`` (:class:`~sianode.store.documents.ReferenceOutput`). The
+    :class:`~sianode.workflows.params.ReferenceParams` (``fmax`` replaced when given) are
+    hashed into the key and unpacked into :func:`sianode.calculators.bcc_li_reference`.
     """
-    params = reference_parameters(fmax=fmax)
-    key = content_key(schema.REFERENCE, None, calculator.identity(), params)
+    p = _params(ReferenceParams, params, fmax=fmax)
+    key = p.key(None, calculator)
 
-    def compute() -> Any:
-        from sianode.calculators.tasks import bcc_li_reference
-
-        out = _result_dict(bcc_li_reference(calculator, fmax=fmax))
-        mu = out.get("mu_li_eV", out.get("mu_Li_eV"))
+    def compute() -> dict[str, Any]:
+        out = _result_dict(ReferenceParams.OPERATION(calculator, **p.call_kwargs()))
+        mu = out.get("mu_Li_eV")
         if mu is None or not math.isfinite(float(mu)):
             raise CalculationFailed(f"bcc Li reference gave a non-finite energy per atom ({mu})")
-        # the names of sianode.store.schema, next to the calculator layer's own
-        out.setdefault("mu_li_eV", float(mu))
-        if "lattice_constant_A" not in out and out.get("a_A") is not None:
-            out["lattice_constant_A"] = float(out["a_A"])
-        return out
+        return build_output(schema.REFERENCE, out)
 
-    meta = {"input": {"structure": None, "parameters": params}, "calculator": calculator.provenance(),
-            "labels": {**dict(labels or {}), "role": schema.ROLE_LI_METAL}}
+    meta = build_meta(schema.REFERENCE, input={"structure": None, "parameters": p.key_dict()},
+                      calculator=calculator.provenance(),
+                      labels={**dict(labels or {}), "role": schema.ROLE_LI_METAL})
     return _run(store, key, schema.REFERENCE, compute, meta, stats)
 
 
-def relaxed_atoms(store: Any, doc: Mapping[str, Any]) -> Any:
-    """The final structure of a completed ``relax`` document, as ASE ``Atoms``.
+def relaxed_atoms(store: StoreLike, doc: Mapping[str, Any]) -> Atoms:
+    """The final structure (``output.structure``) of a completed ``relax`` document, as ASE ``Atoms``.
 
     Raises
     ------
     CalculationFailed
-        When the document is not completed (the reason names its key and reason).
+        When the document is not completed (the reason names its key and reason), or has no
+        ``output.structure`` (a version-1 document of another spelling: run ``sianode db migrate``).
     """
     from sianode.structures.serialize import atoms_from_dict
 
-    if doc.get("status") != "completed":
+    if doc.get("status") != COMPLETED:
         raise CalculationFailed(f"calculation {str(doc.get('key'))[:12]} is {doc.get('status')}: {doc.get('reason')}")
-    out = doc.get("output") or {}
-    for name in ("structure", "final_structure", "atoms", "final_atoms"):
-        if isinstance(out.get(name), Mapping):
-            return atoms_from_dict(dict(out[name]))
-    files = doc.get("files") or {}
-    start = atoms_from_dict(doc["input"]["structure"])
-    for name in ("positions", "final_positions"):
-        if name in files:
-            atoms = start.copy()
-            atoms.set_positions(store.get_array(files[name]))
-            if "cell" in files:
-                atoms.set_cell(store.get_array(files["cell"]), scale_atoms=False)
-            return atoms
-    raise CalculationFailed(f"relax document {str(doc.get('key'))[:12]} has no final structure in its output")
+    structure = (doc.get("output") or {}).get("structure")
+    if not isinstance(structure, Mapping):
+        raise CalculationFailed(f"relax document {str(doc.get('key'))[:12]} has no output.structure; "
+                                "run `sianode db migrate` on a database written by sianode 0.1")
+    return atoms_from_dict(dict(structure))

@@ -7,7 +7,7 @@ import pytest
 from sianode.analysis import derive
 from sianode.errors import InputError
 
-KB = 8.617333262e-5
+KB = 8.617330337217213e-05  # k_B of ase.units, eV/K (sianode.constants.K_B_EV_K)
 
 
 def _by_site(values):
@@ -150,5 +150,8 @@ def test_volume_change_by_hand(store, build):
     assert again["Si"]["volume_change_percent"] == pytest.approx(100 * ((5.401 / 5.40) ** 3 - 1))
 
 
-def test_store_derived_reachable_from_derive(store, campaign):
-    assert len(derive.store_derived(store, campaign="c1")) == 7
+def test_mu_li_is_read_in_one_spelling(build):
+    """``output.mu_Li_eV`` only: the legacy names are the migration's business (sianode db migrate)."""
+    assert derive.mu_li_eV(build.reference(-1.9)) == pytest.approx(-1.9)
+    legacy = {"key": "k", "status": "completed", "output": {"mu_li_eV": -1.9, "energy_eV": -3.8, "n_atoms": 2}}
+    assert derive.mu_li_eV(legacy) is None

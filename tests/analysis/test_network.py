@@ -88,7 +88,7 @@ def populate(
     if reference:
         docs["ref"] = _put(store, {"kind": schema.REFERENCE, "status": "completed", "reason": None, "calculator": c,
                                    "labels": {"role": schema.ROLE_LI_METAL},
-                                   "output": {"mu_li_eV": MU_LI, "energy_eV": 2 * MU_LI, "n_atoms": 2}})
+                                   "output": {"mu_Li_eV": MU_LI, "energy_eV": 2 * MU_LI, "n_atoms": 2}})
     host_labels = {"role": schema.ROLE_HOST, "dopant": dopant, "percent": percent, "supercell": [2, 2, 2],
                    "n_dopants": len(idx), "arrangement": 0, "arrangement_multiplicity": 1, "campaign": "c1"}
     host = _put(store, {"kind": schema.RELAX, "status": "completed", "reason": None, "calculator": c,

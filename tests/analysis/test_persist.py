@@ -22,6 +22,18 @@ def test_store_derived_is_idempotent(store, campaign):
     assert b1["labels"]["campaigns"] == ["c1"]
 
 
+def test_derived_documents_are_built_through_their_model(store, campaign):
+    from sianode.store import parse_document
+    from sianode.store.documents import SCHEMA_VERSION, DerivedDocument
+    from sianode.store.hashing import derived_key
+
+    for doc in store_derived(store, campaign="c1"):
+        stored = store.get(doc["key"])
+        assert stored["schema_version"] == SCHEMA_VERSION
+        assert isinstance(parse_document(stored), DerivedDocument)
+        assert stored["key"] == derived_key(stored["calculator"], stored["labels"]["role"], stored["sources"])
+
+
 def test_atomistic_inputs(store, campaign):
     """The fixture's NEBs are ordered hops without h_site: no hop network, so no D, and it says why."""
     b = atomistic_inputs(store, "B", 1.5625)

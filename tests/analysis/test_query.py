@@ -37,6 +37,18 @@ def test_results_columns_and_derived_values(store, campaign):
     assert sorted(bar.barrier_eV) == pytest.approx([0.5, 0.6])
 
 
+def test_aliases_left_by_a_rekey_are_not_rows(store, campaign):
+    from sianode.analysis.query import results
+
+    n = len(results(store))
+    old = campaign["B_T1"]
+    store.coll.insert_one({"_id": "0" * 64, "key": "0" * 64, "kind": "alias", "status": "superseded",
+                           "superseded_by": old["key"], "alias_of": {"kind": "relax", "role": "insertion"},
+                           "schema_version": 2})
+    df = results(store)
+    assert len(df) == n and "0" * 64 not in set(df["key"]) and "alias" not in set(df["kind"])
+
+
 def test_filters(store, campaign):
     assert set(results(store, percent=1.5625 + 5e-4).dopant) == {"B", "P"}
     assert results(store, percent=1.6).empty

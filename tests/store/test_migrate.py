@@ -70,9 +70,47 @@ def _readings(store, keymap: dict[str, str] | None = None) -> dict[str, Any]:
     }
 
 
+#: the other names sianode 0.1's readers accepted for a quantity (derive.mu_li_eV, docs.final_structure,
+#: steps.relaxed_atoms, hops.profile_energies, hops.barrier), frozen here: today's readers read one
+#: spelling only, so a version-1 database reads through ``sianode db migrate``
+V1_READERS = {"output": {"mu_li_eV": "mu_Li_eV", "final_fmax": "fmax_eV_A", "final_structure": "structure",
+                         "energies": "energies_eV"},
+              "labels": {"multiplicity": "hop_multiplicity"}}
+
+
+def _v1_readings(store, docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """What 0.1's readers read from ``docs``: the readings of a twin database holding the documents
+    with each quantity under the name today's readers read (the value 0.1's readers took first)."""
+    from sianode.store import ResultStore
+
+    twin = ResultStore(store.db.client[f"{store.db.name}_v1"], ensure_indexes=False)
+    try:
+        for doc in docs.values():
+            doc = copy.deepcopy(doc)
+            for part, names in V1_READERS.items():
+                block = doc.get(part) or {}
+                for legacy, canonical in names.items():
+                    if legacy in block:
+                        block[canonical] = block.pop(legacy)
+            twin.coll.insert_one(doc)
+        return _readings(twin)
+    finally:
+        store.db.client.drop_database(twin.db.name)
+
+
+def test_readers_read_one_spelling_only(store, v1):
+    """Before the migration a 0.1 reference that has only ``mu_li_eV`` gives no mu_Li; after, it does."""
+    from sianode.analysis import derive
+
+    legacy = v1["reference_legacy"]
+    assert derive.mu_li_eV(store.get(legacy["_id"])) is None
+    migrate(store)
+    assert derive.mu_li_eV(store.get(legacy["_id"])) == -1.8
+
+
 def test_migrate_reads_identically_and_a_second_run_changes_nothing(store, v1):
     before_docs = {d["_id"]: d for d in store.find()}
-    before = _readings(store)
+    before = _v1_readings(store, v1)
     report = migrate(store)
     assert report.examined == len(v1) and report.created == 0 and not report.rekeyed
     assert report.skipped == {"running": 1}
@@ -139,7 +177,7 @@ def _synthetic(kind: str, parameters: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_rekey_moves_documents_and_leaves_aliases(store, v1):
-    before = _readings(store)
+    before = _v1_readings(store, v1)
     n = store.count()
     report = migrate(store, upgrade_parameters=_synthetic)
     moved = report.rekeyed
@@ -207,14 +245,16 @@ def test_rekey_never_overwrites_a_result_already_at_the_new_key(store, v1):
 def test_rekey_to_the_parameter_objects_keys(store, v1):
     """Today's parameter objects: relax keys stay; NEB and reference keys become the call's."""
     from sianode.structures.serialize import atoms_from_dict
-    from sianode.workflows.params import NEBParams, ReferenceParams, upgrade_parameters
+    from sianode.workflows.params import V1_UNRECORDED, NEBParams, ReferenceParams, upgrade_parameters
 
     report = migrate(store, upgrade_parameters=upgrade_parameters)
     for name in ("lattice", "host", "insertion", "hop_end", "insertion_failed"):
         assert v1[name]["_id"] not in report.rekeyed
     neb = v1["neb"]
     start, end = (atoms_from_dict(s) for s in neb["input"]["structures"])
-    call = NEBParams(n_images=3, fmax=0.05, steps=500, climb=True)  # 0.1 ran neb()'s defaults otherwise
+    # 0.1 ran neb()'s defaults of its release otherwise (FIRE, k 0.1, preconverge 0.5), not today's
+    call = NEBParams(n_images=3, fmax=0.05, steps=500, climb=True, **V1_UNRECORDED["neb"])
+    assert call.optimizer == "FIRE"
     assert report.rekeyed[neb["_id"]] == call.key([start, end], IDENTITY)
     assert store.get(call.key([start, end], IDENTITY))["input"]["parameters"] == call.key_dict()
     assert report.rekeyed[v1["reference"]["_id"]] == ReferenceParams(fmax=0.01).key(None, IDENTITY)
@@ -244,7 +284,21 @@ def test_cli_migrate_json(db_uri, store, v1):
     dry = CliRunner().invoke(app, ["--db", db_uri, "db", "migrate", "--dry-run", "--json"])
     assert dry.exit_code == 0, dry.output
     assert json.loads(dry.output)["changed"] == len(v1) - 1 and store.get(v1["neb"]["_id"]).get("schema_version") is None
-    first = CliRunner().invoke(app, ["--db", db_uri, "db", "migrate", "--json"])
-    assert json.loads(first.output)["changed"] == len(v1) - 1
+    first = CliRunner().invoke(app, ["--db", db_uri, "db", "migrate", "--json"])  # re-keys by default
+    report = json.loads(first.output)
+    assert report["changed"] == len(v1) - 1 and report["rekeyed"] == json.loads(dry.output)["rekeyed"]
+    moved = report["rekeyed"]
+    assert v1["neb"]["_id"] in moved and v1["reference"]["_id"] in moved and v1["host"]["_id"] not in moved
     second = CliRunner().invoke(app, ["--db", db_uri, "db", "migrate"])
-    assert second.exit_code == 0 and second.output.startswith(f"examined {len(v1)} documents; changed 0, added 0")
+    n = len(v1) + report["created"]
+    assert second.exit_code == 0 and second.output.startswith(f"examined {n} documents; changed 0, added 0")
+
+
+def test_cli_migrate_no_rekey_keeps_the_keys(db_uri, store, v1):
+    from typer.testing import CliRunner
+
+    from sianode.cli import app
+
+    out = CliRunner().invoke(app, ["--db", db_uri, "db", "migrate", "--no-rekey", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["rekeyed"] == {} and store.count() == len(v1)

@@ -99,3 +99,22 @@ def test_masking_formatter_hides_passwords(caplog):
     assert "secret" not in mask_secrets("password: secret")
     rec = logging.LogRecord("x", logging.INFO, __file__, 1, "connecting to %s", ("mongodb://u:secret@h/db",), None)
     assert "secret" not in MaskingFormatter("%(message)s").format(rec)
+
+
+def test_library_start_is_logged_and_db_stop_stops_it(sianode_home, caplog):
+    import logging
+
+    from sianode.store import database_target
+
+    with caplog.at_level(logging.INFO, logger="sianode.store.server"):
+        target = database_target()  # a library call that needs the database starts the server
+    state = EmbeddedServer().read_state()
+    started = [r.getMessage() for r in caplog.records if r.getMessage().startswith("started the embedded database")]
+    assert len(started) == 1 and f":{state.port}" in started[0] and state.storage_path in started[0]
+    assert "sianode db stop" in started[0] and target.uri == state.uri
+    out = _run(["db", "stop"])
+    assert out.returncode == 0 and out.stdout.strip() == "stopped"
+    from sianode.store.server import pid_alive
+
+    assert not pid_alive(state.pid) and EmbeddedServer().status()[0] == "stopped"
+    assert _run(["db", "stop"]).stdout.strip().startswith("no embedded server was running")

@@ -121,3 +121,16 @@ def test_upgrade_parameters_of_version1_documents():
     assert upgrade_parameters("neb", {**v1_neb, "band": "NEB"}) is None  # not what 0.1 ran
     assert upgrade_parameters("relax", {"fmax": 0.05}) is None
     assert upgrade_parameters("single_point", {}) is None
+
+
+def test_how_the_band_is_evaluated_is_not_a_parameter_of_the_key():
+    """``run_neb`` takes neb()'s parameters plus ``evaluation`` (batching, frozen-image stepping):
+    it changes how images are computed, not the converged numbers, so like device and threads it
+    stays out of the key (the calculators' batch tests compare batched and one-at-a-time bands)."""
+    from sianode.calculators.neb import BandEvaluation, run_neb
+
+    extra = set(operation_defaults(run_neb)) - set(operation_defaults(neb))
+    assert extra == {"evaluation"}
+    assert not {"evaluation", "batch", "mode", "decide_frozen_first"} & set(NEBParams().key_dict())
+    assert set(BandEvaluation().as_dict()) == {"batch", "mode", "decide_frozen_first"}
+    inspect.signature(run_neb).bind(None, None, "lj-test", evaluation=BandEvaluation(), **NEBParams().call_kwargs())

@@ -31,8 +31,46 @@ def test_relax_step_stored_once_and_failure_recorded(store, call_log, wf):
 
     ref = reference_step(store, calc, fmax=0.05)
     assert ref["labels"]["role"] == "li_metal" and ref["kind"] == "reference"
-    assert "mu_li_eV" in ref["output"] and "lattice_constant_A" in ref["output"]
+    assert "mu_Li_eV" in ref["output"] and "a_A" in ref["output"]  # one spelling (store.documents)
+    assert not {"mu_li_eV", "lattice_constant_A"} & set(ref["output"])
+    assert {doc["schema_version"], bad["schema_version"], ref["schema_version"]} == {2}
     assert len(wf.calls(call_log)) == 4
+
+
+def test_the_key_is_the_call(store, monkeypatch):
+    """What the step hashes is exactly what it passes to the operation (parameter objects)."""
+    from sianode.calculators import get_calculator
+    from sianode.structures import insert_li, pure_supercell
+    from sianode.workflows import steps
+    from sianode.workflows.params import NEBParams, ReferenceParams, RelaxParams
+
+    calc = get_calculator("lj-test")
+    calls = {}
+
+    def spy(cls):
+        real = cls.OPERATION
+
+        def op(*args, **kwargs):
+            calls[cls.KIND] = kwargs
+            return real(*args, **kwargs)
+        monkeypatch.setattr(cls, "OPERATION", op)
+
+    for cls in (RelaxParams, NEBParams, ReferenceParams):
+        spy(cls)
+    atoms = insert_li(pure_supercell(1), [0.5, 0.5, 0.5])
+    doc = steps.relax_step(store, atoms, calc, fmax=0.2, steps=50)
+    assert calls["relax"] == doc["input"]["parameters"] == RelaxParams(fmax=0.2, steps=50).key_dict()
+    assert doc["key"] == RelaxParams(fmax=0.2, steps=50).key(atoms, calc) == steps.relax_key(atoms, calc, fmax=0.2,
+                                                                                               steps=50)
+    end = insert_li(pure_supercell(1), [0.25, 0.25, 0.75])
+    start = steps.relaxed_atoms(store, doc)
+    p = NEBParams(n_images=1, fmax=1.0, steps=5)
+    neb = steps.neb_step(store, start, end, calc, params=p)
+    assert calls["neb"] == neb["input"]["parameters"] == p.key_dict()
+    assert neb["key"] == p.key([start, end], calc) == steps.neb_key(start, end, calc, n_images=1, fmax=1.0, steps=5)
+    ref = steps.reference_step(store, calc, fmax=0.05)
+    assert calls["reference"] == ref["input"]["parameters"] == ReferenceParams(fmax=0.05).key_dict()
+    assert ref["key"] == steps.reference_key(calc, fmax=0.05)
 
 
 def test_stage_skips_when_parent_failed(store, call_log, wf):
