@@ -13,7 +13,10 @@ Scenarios
    still there with the same output, the campaign completes, nothing is stored twice and
    the calculator ran at most once more than there are calculations (the killed one).
 2. ``kill -9`` the database server mid-campaign, then ``sianode run`` again: every result
-   committed before the kill is still there, the campaign completes.
+   committed before the kill is still there, the campaign completes (within 150 s: never
+   hangs), and no calculation finished before the kill runs again (call log). ``--repeat N``
+   does it N times, killing after 0, 1, 2, 3, 4, 5, 6, 8, 10, 12 finished calculations in turn
+   plus a seeded random delay of up to a second or more, and reports how many passed.
 3. 2 and 4 concurrent workers (``--workers N``), and two ``sianode run`` processes on one
    campaign at once: calculator calls == distinct stored calculations.
 4. Bad input of every layer: one line on stderr, no traceback, non-zero exit (or a
@@ -25,6 +28,7 @@ Usage::
     .venv/bin/python benchmarks/drill.py            # all scenarios, a few minutes on 2 cores
     .venv/bin/python benchmarks/drill.py -s 4       # only scenario 4 (repeatable: -s 1 -s 3)
     .venv/bin/python benchmarks/drill.py --keep     # keep the temporary homes for inspection
+    .venv/bin/python benchmarks/drill.py -s 2 --repeat 20   # scenario 2 twenty times, varied kill moments
 
 Prints one table (scenario, expected, seen, pass) and exits 0 only if every row passes.
 """
@@ -372,32 +376,57 @@ def _stuck_evidence(db: Any, campaign: str) -> str:
     return (f"inconsistent: {', '.join(odd) or 'none'}; workflows left locked: {locked}")
 
 
-def scenario_kill_server(root: Path) -> None:
-    name = "2 kill -9 database server"
-    home = Home(root, "s2-kill-server")
+#: kill moments of the repeated scenario 2: (finished calculations before the kill, extra delay s);
+#: 0 finished = as soon as a worker runs a Firework. Cycled through, with a seeded jitter.
+KILL_MOMENTS = ((0, 0.0), (1, 0.0), (2, 0.3), (3, 0.0), (4, 0.7), (5, 0.1), (6, 1.2), (8, 0.0), (10, 0.5),
+                (12, 0.2))
+
+
+def scenario_kill_server(root: Path, *, kill_after: int = 3, delay_s: float = 0.0, label: str = "",
+                         quiet: bool = False) -> dict[str, Any]:
+    """kill -9 the embedded server once ``kill_after`` calculations finished (+ ``delay_s``), then
+    ``sianode run`` again. Returns what happened (``ok``, the kill moment, timings)."""
+    name = "2 kill -9 database server" + (f" {label}" if label else "")
+    home = Home(root, "s2-kill-server" + (f"-{label}" if label else ""))
     spec = home.write_spec()
     workers: list[int] = []
+    out: dict[str, Any] = {"ok": False, "kill_after": kill_after, "delay_s": delay_s}
+    checks: list[bool] = []
+
+    def rec(expected: str, seen: str, ok: bool) -> None:
+        checks.append(bool(ok))
+        if quiet and ok:
+            return
+        record(name, expected, seen, ok)
+
     try:
+        t_start = time.monotonic()
         main = home.popen(["-q", "run", str(spec), "--workers", "2", "--json"])
 
         def hot() -> Any:
             d = home.db()
             done = finished(d)
             pids = running_workers(d, TINY["name"])
-            return (done, pids) if len(done) >= 3 and pids else None
+            return (done, pids) if len(done) >= kill_after and pids else None
 
-        got = wait_for(hot, 180)
+        got = wait_for(hot, 240, 0.02)
+        if got and delay_s:
+            time.sleep(delay_s)
         state = home.state()
         if not got or state is None:
             main.kill()
-            record(name, "reach mid-campaign", "campaign never got going", False)
-            return
+            main.communicate()
+            rec("reach mid-campaign", f"campaign never got going (kill after {kill_after})", False)
+            return out
         _, workers = got
         before = finished(home.db())  # snapshot just before the kill
+        calls_at_kill = len(home.calls())
+        out.update(moment_s=round(time.monotonic() - t_start, 1), finished_at_kill=len(before),
+                   fireworks_at_kill=fw_states(home.db(), TINY["name"]))
         kill_own(int(state["pid"]), "secantus")
         wait_for(lambda: not alive(int(state["pid"])), 10)
         try:
-            out, err = main.communicate(timeout=120)
+            _, err = main.communicate(timeout=120)
             first = f"first run exit {main.returncode}: {(err.strip().splitlines() or [''])[-1][:120]}"
         except subprocess.TimeoutExpired:
             main.kill()
@@ -407,42 +436,83 @@ def scenario_kill_server(root: Path) -> None:
         left = [p for p in workers if alive(p)]
         orphans_cleanup(left)
         # the resume, in its own process group so that a hung one can be stopped with its workers
+        t_resume = time.monotonic()
         proc = subprocess.Popen(sianode_cmd() + ["-q", "run", str(spec), "--workers", "2", "--json"],
                                 env=home.env(), cwd=home.path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, start_new_session=True)
         try:
-            out, err = proc.communicate(timeout=RESUME_TIMEOUT_S)
+            stdout, err = proc.communicate(timeout=RESUME_TIMEOUT_S)
             hung = False
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate()
+            stdout, err = proc.communicate()
             hung = True
-        resumed = subprocess.CompletedProcess([], proc.returncode, out, err)
+        out["resume_s"] = round(time.monotonic() - t_resume, 1)
+        resumed = subprocess.CompletedProcess([], proc.returncode, stdout, err)
         summary = run_json(resumed)
         d = home.db()
         new_state = home.state() or {}
         after = finished(d)
         lost = [k for k, v in before.items() if after.get(k) != v]
         states = fw_states(d, TINY["name"])
-        record(name, "0 committed results lost after restart",
-               f"{len(before)} finished at the kill, {len(lost)} lost or changed; server pid {state['pid']} -> "
-               f"{new_state.get('pid')}", not lost and bool(before))
+        rec("0 committed results lost after restart",
+            f"{len(before)} finished at the kill, {len(lost)} lost or changed; server pid {state['pid']} -> "
+            f"{new_state.get('pid')}", not lost and (bool(before) or kill_after == 0))
         ok = not hung and resumed.returncode == 0 and bool(summary.get("complete")) and set(states) == {"COMPLETED"}
         tail = (resumed.stderr.strip().splitlines() or [""])[-1][:120]
         evidence = "" if ok else "; " + _stuck_evidence(d, TINY["name"])
-        record(name, "campaign completes on rerun",
-               f"{first}; rerun {'HUNG > %d s (killed)' % RESUME_TIMEOUT_S if hung else 'exit %s' % resumed.returncode}, "
-               f"fireworks {states}" + ("" if ok or not tail else f"; stderr: {tail}") + evidence, ok)
+        rec("campaign completes on rerun",
+            f"{first}; rerun {'HUNG > %d s (killed)' % RESUME_TIMEOUT_S if hung else 'exit %s' % resumed.returncode} "
+            f"in {out['resume_s']:.0f} s, fireworks {states}" + ("" if ok or not tail else f"; stderr: {tail}")
+            + evidence, ok)
         docs = list(d["calculations"].find({"kind": {"$in": list(CALC_KINDS)}}, {"key": 1, "status": 1}))
         calls = home.calls()
-        record(name, "nothing stored twice, all finished",
-               f"{len(docs)} docs, {len({x['key'] for x in docs})} distinct; {len(calls)} calls "
-               f"({len(calls) - len(set(calls))} repeated: runs cut by the kill)",
-               len(docs) == len({x["key"] for x in docs})
-               and all(x["status"] in ("completed", "failed") for x in docs))
+        again = [k for k in calls[calls_at_kill:] if k in before]
+        rec("nothing stored twice, all finished; no finished calculation run again",
+            f"{len(docs)} docs, {len({x['key'] for x in docs})} distinct; {len(calls)} calls "
+            f"({len(calls) - len(set(calls))} repeated: runs cut by the kill); finished before the kill and run "
+            f"again: {len(again)}",
+            len(docs) == len({x["key"] for x in docs}) and not again
+            and all(x["status"] in ("completed", "failed") for x in docs))
+        out["ok"] = all(checks) and len(checks) == 3
+        out["hung"] = hung
+        return out
     finally:
         orphans_cleanup(workers)
         home.close()
+
+
+def repeat_kill_server(root: Path, n: int, seed: int = 0) -> None:
+    """Scenario 2, ``n`` times in a row, each at another kill moment (see ``KILL_MOMENTS``)."""
+    import random
+
+    rng = random.Random(seed)
+    results = []
+    for i in range(n):
+        kill_after, delay = KILL_MOMENTS[i % len(KILL_MOMENTS)]
+        delay = round(delay + rng.uniform(0.0, 0.5), 2)
+        t0 = time.monotonic()
+        try:
+            res = scenario_kill_server(root, kill_after=kill_after, delay_s=delay, label=f"#{i + 1}", quiet=True)
+        except Exception as exc:  # a drill bug: count it as a failure, go on
+            traceback.print_exc()
+            res = {"ok": False, "kill_after": kill_after, "delay_s": delay, "error": repr(exc)}
+        res["wall_s"] = round(time.monotonic() - t0, 1)
+        results.append(res)
+        print(f"[{'pass' if res['ok'] else 'FAIL'}] 2 repeat #{i + 1}/{n}: kill after {kill_after} finished "
+              f"+ {delay:.2f} s (at {res.get('moment_s')} s, {res.get('finished_at_kill')} finished, fireworks "
+              f"{res.get('fireworks_at_kill')}); resume {res.get('resume_s')} s; total {res['wall_s']} s",
+              file=sys.stderr, flush=True)
+    passed = sum(r["ok"] for r in results)
+    moments = ", ".join(f"{r.get('finished_at_kill')}@{r.get('moment_s')}s" for r in results)
+    slowest = max((r.get("resume_s") or 0.0) for r in results) if results else 0.0
+    record(f"2 repeated x{n}", f"{n}/{n} pass, none hangs (resume < {RESUME_TIMEOUT_S} s)",
+           f"{passed}/{n} passed; kill moments (finished calcs @ s since start): {moments}; slowest resume "
+           f"{slowest:.0f} s", passed == n)
+    REPEAT_RESULTS.extend(results)
+
+
+REPEAT_RESULTS: list[dict[str, Any]] = []
 
 
 # ------------------------------------------------------------------ scenario 3
@@ -756,6 +826,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-s", "--scenario", type=int, action="append", choices=(1, 2, 3, 4),
                         help="run only these scenarios (repeatable); default all")
     parser.add_argument("--keep", action="store_true", help="keep the temporary homes")
+    parser.add_argument("--repeat", type=int, default=0, metavar="N",
+                        help="run scenario 2 (kill -9 the database) N times, each at another kill moment, "
+                             "instead of once (use with -s 2)")
+    parser.add_argument("--json", type=Path, default=None, help="with --repeat: write every repetition here")
     args = parser.parse_args(argv)
     chosen = set(args.scenario or (1, 2, 3, 4))
     root = Path(tempfile.mkdtemp(prefix="sianode-drill-"))
@@ -766,7 +840,11 @@ def main(argv: list[str] | None = None) -> int:
         if 1 in chosen:
             _guard("1a (drill)", lambda: scenario_kill_worker(root, kill_run=False))
             _guard("1b (drill)", lambda: scenario_kill_worker(root, kill_run=True))
-        if 2 in chosen:
+        if 2 in chosen and args.repeat:
+            _guard("2 repeated (drill)", lambda: repeat_kill_server(root, args.repeat))
+            if args.json:
+                args.json.write_text(json.dumps(REPEAT_RESULTS, indent=1))
+        elif 2 in chosen:
             _guard("2 (drill)", lambda: scenario_kill_server(root))
         if 3 in chosen:
             shared = _guard("3 (drill)", lambda: scenario_concurrent(root))

@@ -3,7 +3,9 @@
 Run: ``.venv/bin/python benchmarks/validate_all.py [--quick] [--db URI] [--calculators a,b]``.
 Each calculator runs ``sianode validate --calculator NAME --json`` in its own process
 (through the store: a second run is instant); the table goes to stdout (paste it into the
-README), progress to stderr. Exit status: 1 when any check of any calculator failed.
+README), followed by each calculator's Ge trend (E_a,eff at every atom %, network or
+superposition) since its one number, the atom % of the minimum, does not say how deep it is;
+progress to stderr. Exit status: 1 when any check of any calculator failed.
 """
 
 from __future__ import annotations
@@ -62,6 +64,10 @@ def markdown(results: dict[str, list[dict] | None], errors: dict[str, str], wall
     lines.append("| wall time (s) | | | | " + " | ".join(f"{walls[n]:.0f}" for n in names) + " | |")
     lines.append("")
     lines += [f"[{i}] {c}  " for i, c in enumerate(citations, 1)]
+    for n in names:
+        ge = next((c for c in results[n] or [] if str(c.get("check", "")).startswith("Ge")), None)
+        if ge is not None and ge.get("note"):
+            lines.append(f"\n{n}, {esc(ge['check'])}: {esc(ge['note'])}")
     for n in names:
         if errors.get(n):
             lines.append(f"\n{n}: error: {errors[n]}")

@@ -32,9 +32,12 @@ COMMAND_MODULES = (
     "structures",
     "calculators",
     "workflows",
+    "plan",
     "analysis",
+    "transport",
     "continuum",
     "demo",
+    "crosscheck",
 )
 
 
@@ -99,12 +102,52 @@ def _register_all() -> None:
 _register_all()
 
 
+def _click_exceptions() -> tuple[type, ...]:
+    """click's ``ClickException`` classes: typer's vendored click (typer >= 0.20) and click itself."""
+    types: list[type] = []
+    try:
+        from typer._click.exceptions import ClickException as TyperClickException
+
+        types.append(TyperClickException)
+    except ImportError:  # typer that uses click directly
+        pass
+    try:
+        import click
+
+        types.append(click.exceptions.ClickException)
+    except ImportError:
+        pass
+    return tuple(types)
+
+
+def usage_error_line(exc: Exception) -> str:
+    """click's own message of a usage error as ONE line, with the help hint ("" when it has none).
+
+    ``sianode quer`` -> ``sianode: error: No such command 'quer'. Did you mean 'query'?
+    (try 'sianode --help')``.
+    """
+    from sianode.store.uri import mask_secrets
+
+    fmt = getattr(exc, "format_message", None)
+    message = " ".join(str(fmt() if fmt else exc).split())  # one line, whatever click put in it
+    if not message:
+        return ""
+    ctx = getattr(exc, "ctx", None)
+    hint = ""
+    if ctx is not None:
+        try:
+            hint = f" (try '{ctx.command_path} {ctx.help_option_names[0]}')"
+        except Exception:  # a context without a command path: message only
+            hint = ""
+    return f"sianode: error: {mask_secrets(message)}{hint}"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``sianode`` console script."""
     from sianode.store.uri import mask_secrets
 
     try:
-        rv = app(args=argv, standalone_mode=False)
+        rv = app(args=argv, standalone_mode=False, prog_name="sianode")
     except SianodeError as exc:
         typer.echo(f"sianode: error: {mask_secrets(str(exc))}", err=True)
         sys.exit(2 if isinstance(exc, InputError) else 1)
@@ -118,11 +161,11 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo("Interrupted.", err=True)
         sys.exit(130)
     except Exception as exc:  # click usage errors come through here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        if isinstance(exc, _click_exceptions()):
+            line = usage_error_line(exc)
+            if line:  # empty for `sianode` alone: the help was printed already
+                typer.echo(line, err=True)
+            sys.exit(getattr(exc, "exit_code", 2))
         raise
     if isinstance(rv, int) and rv:  # typer.Exit(code) is returned, not raised, outside standalone mode
         sys.exit(rv)

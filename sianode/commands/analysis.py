@@ -1,6 +1,7 @@
-"""``sianode query``, ``sianode plot ...`` and ``sianode validate``: results from the database.
+"""``sianode query``, ``sianode trends``, ``sianode plot ...`` and ``sianode validate``.
 
-Thin wrappers: parse, call :mod:`sianode.analysis`, format.
+Thin wrappers: parse, call :mod:`sianode.analysis` (reads the database) or
+:mod:`sianode.recipes.validate` (computes what it needs), format.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any, Iterator, Optional
 import typer
 
 plot_app = typer.Typer(
-    help="Remake the paper figures from the database alone (PNG or PDF by the file extension).",
+    help="Remake the figures from the database alone (PNG, PDF or SVG by the file extension).",
     no_args_is_help=True,
 )
 
@@ -72,10 +73,11 @@ def _plot(ctx: typer.Context, what: str, output: Path, **filters) -> None:
         typer.echo(f"wrote {output}", err=True)
 
 
-_OUTPUT = typer.Option(..., "-o", "--output", help="Figure file: .png or .pdf.")
+_OUTPUT = typer.Option(..., "-o", "--output", help="Figure file: .png, .pdf or .svg.")
 _CALC = typer.Option(None, "--calculator", help="Calculator name (default: the one in the database; "
                      "several present is an error).")
-_CAMPAIGN = typer.Option(None, "--campaign", help="Campaign name.")
+_CAMPAIGN = typer.Option(None, "--campaign", help="Only results of this campaign.")
+_TEMPERATURE = typer.Option(300.0, "--temperature", help="Temperature, K (Boltzmann averages, D_eff).")
 
 
 @plot_app.command("insertion")
@@ -84,9 +86,9 @@ def plot_insertion(
     output: Path = _OUTPUT,
     calculator: Optional[str] = _CALC,
     campaign: Optional[str] = _CAMPAIGN,
-    temperature: float = typer.Option(300.0, "--temperature", help="Temperature of the Boltzmann average, K."),
+    temperature: float = _TEMPERATURE,
 ) -> None:
-    """E_ins vs dopant atom %: spread over T-site classes, Boltzmann average, pure Si line."""
+    """E_ins vs atom %: one line per dopant (Boltzmann average, lowest site), ensemble band, pure Si line."""
     _plot(ctx, "insertion", output, calculator=calculator, campaign=campaign, T_K=temperature)
 
 
@@ -108,9 +110,35 @@ def plot_barriers(
     output: Path = _OUTPUT,
     calculator: Optional[str] = _CALC,
     campaign: Optional[str] = _CAMPAIGN,
+    temperature: float = _TEMPERATURE,
 ) -> None:
-    """Migration barrier vs dopant atom % (near hop and the spread over hops)."""
-    _plot(ctx, "barriers", output, calculator=calculator, campaign=campaign)
+    """E_a,eff (hop network, superposition curve) and near-hop barriers vs atom %."""
+    _plot(ctx, "barriers", output, calculator=calculator, campaign=campaign, T_K=temperature)
+
+
+@plot_app.command("diffusivity")
+def plot_diffusivity(
+    ctx: typer.Context,
+    output: Path = _OUTPUT,
+    calculator: Optional[str] = _CALC,
+    campaign: Optional[str] = _CAMPAIGN,
+    temperature: float = _TEMPERATURE,
+) -> None:
+    """D_eff / D_pure (log) vs atom %: explicit networks and the superposition curve with its error band."""
+    _plot(ctx, "diffusivity", output, calculator=calculator, campaign=campaign, T_K=temperature)
+
+
+@plot_app.command("network")
+def plot_network(
+    ctx: typer.Context,
+    output: Path = _OUTPUT,
+    dopant: str = typer.Option(..., "--dopant", help="B, P, S, Ge, or Si/pure."),
+    percent: Optional[float] = typer.Option(None, "--percent", help="Dopant atom % (matched within 1e-3)."),
+    calculator: Optional[str] = _CALC,
+    campaign: Optional[str] = _CAMPAIGN,
+) -> None:
+    """One host's hop network in 3D: T sites coloured by E_ins, hops by barrier."""
+    _plot(ctx, "network", output, dopant=dopant, percent=percent, calculator=calculator, campaign=campaign)
 
 
 @plot_app.command("critical-size")
@@ -118,10 +146,40 @@ def plot_critical_size(
     ctx: typer.Context,
     output: Path = _OUTPUT,
     calculator: Optional[str] = _CALC,
+    campaign: Optional[str] = _CAMPAIGN,
     c_rate: float = typer.Option(1.0, "--c-rate", help="Galvanostatic C-rate."),
+    temperature: float = _TEMPERATURE,
 ) -> None:
-    """Critical particle size per dopant/percent from the stored barriers (continuum model)."""
-    _plot(ctx, "critical-size", output, calculator=calculator, c_rate=c_rate)
+    """Critical particle size per dopant and atom %, D = Pell x D_eff / D_pure (continuum model)."""
+    _plot(ctx, "critical-size", output, calculator=calculator, campaign=campaign, c_rate=c_rate, T_K=temperature)
+
+
+def trends(
+    ctx: typer.Context,
+    calculator: Optional[str] = _CALC,
+    campaign: Optional[str] = _CAMPAIGN,
+    temperature: float = _TEMPERATURE,
+    as_json: bool = typer.Option(False, "--json", help="Print the trends as JSON."),
+) -> None:
+    """E_ins, barriers and D_eff / D_pure vs atom % per dopant: explicit cells, superposition, difference."""
+    import json
+
+    from sianode.analysis.concentration import concentration_trends
+
+    with _store(ctx) as store:
+        result = concentration_trends(store, calculator=calculator, campaign=campaign, T_K=temperature)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=1))
+        return
+    from rich.console import Console
+
+    from sianode.recipes.demo import render_comparisons, render_trend_rows
+
+    console = Console()
+    console.print(render_trend_rows(result, f"Li insertion and transport vs atom % ({result.calculator})"))
+    console.print(render_comparisons(result))
+    for problem in result.problems:
+        console.print(f"[yellow]not computed[/yellow]: {problem}")
 
 
 def validate(
@@ -133,7 +191,7 @@ def validate(
     """Compare the calculator with literature values; exit 1 when a check fails."""
     import json
 
-    from sianode.analysis.validate import exit_code, render_report, run_validation
+    from sianode.recipes.validate import exit_code, render_report, run_validation
 
     with _store(ctx) as store:
         checks = run_validation(store, calculator=calculator, quick=quick,
@@ -153,5 +211,6 @@ def validate(
 
 def register(app: typer.Typer) -> None:
     app.command("query")(query)
+    app.command("trends")(trends)
     app.command("validate")(validate)
     app.add_typer(plot_app, name="plot")

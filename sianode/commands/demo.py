@@ -1,11 +1,43 @@
-"""``sianode demo``: the demo campaign end to end (see :mod:`sianode.demo`)."""
+"""``sianode demo``: the demo campaigns end to end (see :mod:`sianode.recipes.demo`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
+
+
+class _CampaignProgress:
+    """One rich progress bar per campaign: Fireworks done / running / waiting / fizzled."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Any = None
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> "_CampaignProgress":
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), transient=False)
+            self.bar.__enter__()
+        return self
+
+    def __call__(self, campaign: str, states: dict[str, int], total: int) -> None:
+        if not self.enabled:
+            return
+        detail = (f"running {states.get('RUNNING', 0) + states.get('RESERVED', 0)}  "
+                  f"waiting {states.get('WAITING', 0) + states.get('READY', 0)}  "
+                  f"fizzled {states.get('FIZZLED', 0)}")
+        if campaign not in self.tasks:
+            self.tasks[campaign] = self.bar.add_task(campaign, total=total, detail=detail)
+        self.bar.update(self.tasks[campaign], completed=states.get("COMPLETED", 0), total=total, detail=detail)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
 
 
 def demo(
@@ -16,41 +48,49 @@ def demo(
                                              "(e.g. lj-test for a fast, not-physics run)."),
     validate: bool = typer.Option(True, "--validate/--no-validate", help="Print the validation table too."),
 ) -> None:
-    """Run the demo campaign: pure Si and B, P, S, Ge at 1.5625 %; table, plots, validation."""
+    """Run the demo: B, P, S, Ge at 1.5625, 3.125 and 6.25 atom % and pure Si; trends, plots, validation."""
     from rich.console import Console
 
-    from sianode.commands.workflows import _Progress, _quiet_fireworks
-    from sianode.demo import run_demo
+    from sianode.commands.workflows import _quiet_fireworks
+    from sianode.recipes.demo import render_comparisons, render_trend_rows, run_demo
 
     console = Console()
-    if not console.is_terminal:  # logs and CI: wide enough for the validation notes
-        console = Console(width=140)
+    if not console.is_terminal:  # logs and CI: wide enough for the tables and validation notes
+        console = Console(width=160)
     quiet = ctx.obj.quiet
     _quiet_fireworks(ctx.obj.verbose)
     if not quiet:
-        console.print("[bold]sianode demo[/bold]: pure Si and B, P, S, Ge at 1.5625 atom % (64-site cells); "
-                      "database: " + _describe_db(ctx.obj.db))
-    with _Progress(not quiet) as progress:
+        console.print("[bold]sianode demo[/bold]: B, P, S, Ge at 1/64, 2/64 and 4/64 (1.5625, 3.125, 6.25 atom %) "
+                      "and pure Si; every hop path of the one-dopant cells; database: " + _describe_db(ctx.obj.db))
+    with _CampaignProgress(not quiet) as progress:
         result = run_demo(db=ctx.obj.db, outdir=outdir, workers=workers, calculator=calculator, validate=False,
                           progress=progress, echo=None)
-    from sianode.demo import render_rows
-
-    spec_name = result.campaign.campaign
-    console.print(render_rows(result.rows, f"{spec_name}: Li insertion and diffusion"))
+    if result.trends is not None:
+        console.print(render_trend_rows(result.trends, f"{result.campaign_names[0]}: Li insertion and transport vs "
+                                                       f"atom % ({result.calculator})"))
+        console.print(render_comparisons(result.trends))
     for what, path in result.plots.items():
         console.print(f"wrote {path}  ({what})")
+    for note in result.notes:
+        console.print(f"[cyan]note[/cyan]: {note}")
     if validate:
-        from sianode.analysis.validate import render_report, run_validation
+        from sianode.recipes.demo import validation_settings
+        from sianode.recipes.validate import render_report, run_validation
         from sianode.store import open_store
 
-        calc = calculator or "sevennet"
-        checks = run_validation(open_store(ctx.obj.db), calculator=calc, quick=True,
-                                progress=(lambda m: console.print(f"  validate: {m}")) if not quiet else False)
-        console.print(render_report(checks, title=f"validation of {calc} (sianode validate --quick)"))
+        store = open_store(ctx.obj.db)
+        try:
+            checks = run_validation(store, calculator=result.calculator, quick=True, settings=validation_settings(),
+                                    progress=(lambda m: console.print(f"  validate: {m}")) if not quiet else False)
+        finally:
+            store.db.client.close()
+        console.print(render_report(checks, title=f"validation of {result.calculator} (sianode validate --quick, "
+                                                  "the demo's settings: 3 NEB images)"))
     for p in result.problems:
         console.print(f"[yellow]problem[/yellow]: {p}")
-    s = result.campaign
-    console.print(f"done in {s.wall_s:.0f} s: calculator calls made {s.computed}, reused from the store {s.reused}")
+    wall = sum(s.wall_s for s in result.campaigns)
+    console.print(f"campaigns done in {wall:.0f} s: calculator calls made {result.computed}, reused from the store "
+                  f"{result.reused}")
 
 
 def _describe_db(db: str | None) -> str:

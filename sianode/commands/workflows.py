@@ -21,36 +21,12 @@ def _quiet_fireworks(verbose: int) -> None:
         logging.getLogger(name).propagate = False
 
 
-class _Progress:
-    """A rich progress bar over Fireworks: done / running / failed."""
+def _progress(ctx: typer.Context, enabled: bool = True) -> Any:
+    """The shared :class:`~sianode.workflows.progress.Progress`: a bar on a terminal, plain lines
+    otherwise (at each change and every 30 s), nothing with ``-q`` (or when not ``enabled``)."""
+    from sianode.workflows.progress import Progress
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bar: Any = None
-        self.task: Any = None
-
-    def __enter__(self) -> "_Progress":
-        if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), transient=False)
-            self.bar.__enter__()
-        return self
-
-    def __call__(self, states: dict[str, int], total: int) -> None:
-        if not self.enabled:
-            return
-        detail = (f"running {states.get('RUNNING', 0) + states.get('RESERVED', 0)}  "
-                  f"waiting {states.get('WAITING', 0) + states.get('READY', 0)}  "
-                  f"fizzled {states.get('FIZZLED', 0)}")
-        if self.task is None:
-            self.task = self.bar.add_task("fireworks", total=total, detail=detail)
-        self.bar.update(self.task, completed=states.get("COMPLETED", 0), total=total, detail=detail)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
+    return Progress(quiet=ctx.obj.quiet or not enabled)
 
 
 def init(
@@ -59,6 +35,8 @@ def init(
     queue: Optional[str] = typer.Option(None, "--queue", help=QUEUE_HELP + " Also write my_qadapter.yaml, "
                                         "my_fworker.yaml and my_launchpad.yaml next to the campaign file."),
     threads: int = typer.Option(1, "--threads", help="Threads per queue job (cpus_per_task / ppn)."),
+    gpus: Optional[int] = typer.Option(None, "--gpus", help="With --queue: GPUs per job (gpus_per_job: the "
+                                       "scheduler's GPU request; the ML calculators run with device cuda)."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
 ) -> None:
     """Write a commented example campaign (and, with --queue, the FireWorks queue files)."""
@@ -80,7 +58,8 @@ def init(
     if queue is not None:
         from sianode.workflows.queue import write_queue_files
 
-        for written in write_queue_files(path.resolve().parent, queue, db=ctx.obj.db, threads=threads, force=force):
+        for written in write_queue_files(path.resolve().parent, queue, db=ctx.obj.db, threads=threads, force=force,
+                                         gpus=gpus):
             typer.echo(f"wrote {written}")
 
 
@@ -92,17 +71,22 @@ def run(
                                "(results stay in the store)."),
     lost_after: float = typer.Option(120.0, "--lost-after", help="Seconds without a ping after which a "
                                      "running Firework is lost and rerun."),
-    launch_dir: Optional[Path] = typer.Option(None, "--launch-dir", help="FireWorks launch folders "
-                                              "(default $SIANODE_HOME/launches/<campaign>)."),
+    launch_dir: Optional[Path] = typer.Option(None, "--launch-dir", help="FireWorks launch folders, workers.log "
+                                              "and progress.log (default $SIANODE_HOME/launches/<campaign>)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Run a campaign with local workers (adds it once; resumes it; reruns lost runs)."""
+    """Run a campaign with local workers (adds it once; resumes it; reruns lost runs).
+
+    Progress: a bar on a terminal; otherwise (a log file, a pipe) a plain line at each change
+    and at least every 30 s; with -q neither. The same lines always go to progress.log in the
+    launch folder, the workers' output to workers.log there (`sianode status` names both).
+    """
     from sianode.workflows.run import run_campaign
     from sianode.workflows.spec import load_campaign
 
     spec = load_campaign(campaign)
     _quiet_fireworks(ctx.obj.verbose)
-    with _Progress(not ctx.obj.quiet and not as_json) as progress:
+    with _progress(ctx, not as_json) as progress:
         summary = run_campaign(spec, db=ctx.obj.db, workers=workers, reset=reset, lost_after_s=lost_after,
                                launch_dir=launch_dir, progress=progress)
     if as_json:
@@ -119,6 +103,8 @@ def _print_summary(summary: Any) -> None:
     typer.echo(f"wall time {summary.wall_s:.1f} s with {summary.workers} worker(s); calculator calls made "
                f"{summary.computed}, reused from the store {summary.reused} "
                f"(calculator time {summary.calc_wall_s:.1f} s)")
+    if summary.launch_dir:
+        typer.echo(f"logs: {summary.launch_dir}/workers.log, {summary.launch_dir}/progress.log")
     if summary.lost_rerun:
         typer.echo(f"lost runs rerun: Fireworks {', '.join(map(str, summary.lost_rerun))}")
     for name, reason in summary.failed:
@@ -142,7 +128,7 @@ def submit(
 
     spec = load_campaign(campaign)
     _quiet_fireworks(ctx.obj.verbose)
-    with _Progress(wait and not ctx.obj.quiet and not as_json) as progress:
+    with _progress(ctx, wait and not as_json) as progress:
         summary = submit_campaign(spec, queue, db=ctx.obj.db, qadapter_file=qadapter, jobs=jobs, wait=wait,
                                   timeout_s=timeout, progress=progress)
     if as_json:
@@ -158,7 +144,7 @@ def status(
     campaign: Optional[str] = typer.Argument(None, help="Campaign name (default: all campaigns)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Fireworks per state of each campaign, and failed / skipped ones with their reasons."""
+    """Fireworks per state of each campaign, failed / skipped ones with their reasons, and its logs."""
     from sianode.workflows.run import campaign_status
 
     _quiet_fireworks(ctx.obj.verbose)
@@ -172,6 +158,8 @@ def status(
         states = ", ".join(f"{k.lower()} {v}" for k, v in sorted(row["states"].items()))
         typer.echo(f"{row['campaign']} (spec {str(row['spec_hash'])[:12]}): {row['state']}; "
                    f"{row['fireworks']} fireworks: {states}")
+        if row.get("workers_log"):
+            typer.echo(f"  workers' log: {row['workers_log']}; progress log: {row['progress_log']}")
         for p in row["problems"]:
             typer.echo(f"  {p['status']:8s} {p['firework']}: {p['reason']}")
 

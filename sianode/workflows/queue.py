@@ -16,6 +16,15 @@ campaign file:
   until the campaign has nothing left to run. Edit ``walltime``, ``queue``, ``account``,
   ``cpus_per_task`` / ``ppnode``, ``mem``, ``pre_rocket`` (e.g. ``module load``) there.
 
+GPU nodes: ``sianode init --queue slurm --gpus 1`` (or ``gpus_per_job: 1`` in
+``my_qadapter.yaml``) adds the scheduler's GPU request to the job script
+(SLURM ``#SBATCH --gres=gpu:N``; PBS/Torque ``#PBS -l nodes=...:ppn=...:gpus=N``, after the
+plain ``nodes`` line so it takes its place) and ``--device cuda`` to the worker command, so the
+ML calculators (sevennet, chgnet) run on the GPU. Leave ``gpus_per_job`` empty (null) for CPU
+jobs: the line is then left out. The device is not part of a calculation's content key: a
+result computed on a GPU is reused by CPU runs and vice versa. The ML calculators' own default
+``device: auto`` also picks the GPU wherever torch sees one.
+
 ``sianode submit campaign.yaml --queue slurm --jobs N`` adds the campaign (once) and calls
 ``fireworks.queue.queue_launcher.launch_rocket_to_queue`` N times: each writes
 ``FW_submit.script`` from the template into a ``launcher_*`` folder and runs ``sbatch`` /
@@ -76,22 +85,28 @@ def launchpad_dict(db: str | None = None) -> dict[str, Any]:
 
 
 def qadapter_dict(queue: str, *, launchpad_file: Path, fworker_file: Path, threads: int = 1,
-                  python: str | None = None) -> dict[str, Any]:
-    """The ``my_qadapter.yaml`` contents (FireWorks CommonAdapter) for ``queue``."""
+                  python: str | None = None, gpus: int | None = None) -> dict[str, Any]:
+    """The ``my_qadapter.yaml`` contents (FireWorks CommonAdapter) for ``queue``.
+
+    ``gpus``: GPUs per job (``gpus_per_job``; the template's GPU request line and the
+    worker's ``--device cuda``), None or 0 for CPU jobs.
+    """
     q_type = _q_type(queue)
+    if gpus is not None and (not isinstance(gpus, int) or isinstance(gpus, bool) or gpus < 0):
+        raise InputError(f"--gpus = {gpus!r} not allowed; allowed: a whole number of GPUs per job, 0 for none")
     launch = (f"{shlex.quote(python or sys.executable)} -m sianode.workflows.worker "
               f"--launchpad {shlex.quote(str(launchpad_file))} --fworker {shlex.quote(str(fworker_file))} "
-              f"--threads {threads}")
+              f"--threads {threads}" + (" --device cuda" if gpus else ""))
     common = {"_fw_name": "CommonAdapter", "_fw_q_type": q_type, "_fw_template_file": str(template_file(queue)),
               "rocket_launch": launch, "job_name": "sianode", "walltime": "04:00:00", "queue": None,
-              "account": None, "mem": None, "pre_rocket": None, "post_rocket": None}
+              "account": None, "mem": None, "gpus_per_job": gpus or None, "pre_rocket": None, "post_rocket": None}
     if q_type == "SLURM":
         return {**common, "nodes": 1, "ntasks": 1, "cpus_per_task": threads, "qos": None, "constraint": None}
     return {**common, "nnodes": 1, "ppnode": threads}
 
 
 def write_queue_files(directory: str | Path, queue: str, *, db: str | None = None, threads: int = 1,
-                      force: bool = False) -> list[Path]:
+                      force: bool = False, gpus: int | None = None) -> list[Path]:
     """Write ``my_launchpad.yaml``, ``my_fworker.yaml`` and ``my_qadapter.yaml`` into ``directory``.
 
     Existing files are kept unless ``force``. Returns the paths written.
@@ -104,7 +119,7 @@ def write_queue_files(directory: str | Path, queue: str, *, db: str | None = Non
     contents = {
         lp_file: launchpad_dict(db),
         fw_file: {"name": "sianode", "category": "", "query": "{}", "env": {"sianode_db": str(lp_file)}},
-        qa_file: qadapter_dict(queue, launchpad_file=lp_file, fworker_file=fw_file, threads=threads),
+        qa_file: qadapter_dict(queue, launchpad_file=lp_file, fworker_file=fw_file, threads=threads, gpus=gpus),
     }
     written = []
     for path, data in contents.items():
@@ -216,6 +231,8 @@ def _submit(spec: Any, lp: Any, store: Any, qadapter: Any, qa_path: Path, q_type
     launch_dir = Path(launch_dir) if launch_dir else runmod.default_launch_dir(spec.name)
     launch_dir.mkdir(parents=True, exist_ok=True)
     summary.launch_dir = str(launch_dir)
+    job_log = f"{launch_dir}/launcher_*/{qadapter.get('job_name') or 'FW_job'}-*.out"
+    runmod.record_run(lp, spec.name, launch_dir, workers_log=job_log, how=f"sianode submit ({q_type})")
     cwd = os.getcwd()
     try:
         for _ in range(jobs):
@@ -234,11 +251,11 @@ def _submit(spec: Any, lp: Any, store: Any, qadapter: Any, qa_path: Path, q_type
     total = len(fw_ids)
     t0 = time.monotonic()
     while True:
-        summary.states = runmod.state_counts(lp, fw_ids)
+        summary.states = runmod.campaign_states(lp, spec.name, spec.spec_hash())
         if progress is not None:
             progress(summary.states, total)
         active = any(summary.states.get(s, 0) for s in runmod.ACTIVE_STATES)
         if not wait or not active or (timeout_s is not None and time.monotonic() - t0 > timeout_s):
             break
-        time.sleep(1.0)
+        time.sleep(1.0 if time.monotonic() - t0 < 60 else 10.0)
     return summary

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
 
 FAKE = """#!/bin/bash
 # fake {cmd}: record the script, run it in the background like a scheduler would
@@ -36,6 +35,7 @@ def _cli(argv: list[str]) -> int:
     return 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("queue, cmd, answer, directive", [
     ("slurm", "sbatch", "Submitted batch job 123", "#SBATCH"),
     ("pbs", "qsub", "123.fake-server", "#PBS"),
@@ -74,6 +74,7 @@ def test_submit_through_fake_scheduler(queue, cmd, answer, directive, db_uri, st
     assert len(wf.calls(call_log)) == len(store.find({"kind": {"$in": ["relax", "neb", "reference"]}}))
 
 
+@pytest.mark.slow
 def test_submit_rejects_mismatched_adapter(db_uri, tmp_path, monkeypatch, wf, capsys):
     monkeypatch.chdir(tmp_path)
     assert _cli(["--db", db_uri, "init", "campaign.yaml", "--queue", "pbs"]) == 0
@@ -81,3 +82,19 @@ def test_submit_rejects_mismatched_adapter(db_uri, tmp_path, monkeypatch, wf, ca
     assert _cli(["submit", "campaign.yaml", "--queue", "slurm"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "_fw_q_type" in err[0] and "SLURM" in err[0]
+
+
+@pytest.mark.parametrize("queue, gpu_line", [("slurm", "#SBATCH --gres=gpu:2"),
+                                             ("pbs", "#PBS -l nodes=1:ppn=4:gpus=2")])
+def test_templates_request_gpus_only_when_asked(queue, gpu_line, tmp_path):
+    from fireworks.utilities.fw_serializers import load_object
+
+    from sianode.workflows.queue import qadapter_dict
+
+    files = {"launchpad_file": tmp_path / "my_launchpad.yaml", "fworker_file": tmp_path / "my_fworker.yaml"}
+    gpu = load_object(qadapter_dict(queue, threads=4, gpus=2, **files))
+    script = gpu.get_script_str(str(tmp_path))
+    assert gpu_line in script.splitlines()
+    assert "--device cuda" in script and "$$" not in script
+    cpu = load_object(qadapter_dict(queue, threads=4, **files)).get_script_str(str(tmp_path))
+    assert not [ln for ln in cpu.splitlines() if ln.startswith("#") and "gpu" in ln] and "--device" not in cpu
