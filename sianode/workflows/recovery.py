@@ -56,6 +56,9 @@ from sianode.workflows.flows import META_CAMPAIGN, META_HASH, SPEC_CAMPAIGN, SPE
 
 log = logging.getLogger(__name__)
 
+#: FireWorker names of sianode workers: ``sianode-worker:<host>:<pid>`` (:func:`~sianode.workflows.worker.worker_name`).
+WORKER_PREFIX = "sianode-worker"
+
 #: a RUNNING launch not pinged for this long is lost (the workers ping every 30 s)
 DEFAULT_LOST_AFTER_S = 120
 #: FireWorks' state ranks (``Firework.STATE_RANKS``): a Firework's state is its best launch's
@@ -135,8 +138,6 @@ def last_ping_age_s(launch: dict[str, Any], now: datetime.datetime | None = None
 
 def local_worker_pid(launch: dict[str, Any]) -> int | None:
     """pid of the sianode worker on THIS host that runs ``launch``, else None."""
-    from sianode.workflows.worker import WORKER_PREFIX
-
     name = str((launch.get("fworker") or {}).get("name") or "")
     match = re.fullmatch(rf"{re.escape(WORKER_PREFIX)}:{re.escape(socket.gethostname())}:(\d+)", name)
     return int(match.group(1)) if match else None

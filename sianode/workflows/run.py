@@ -29,11 +29,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlsplit, urlunsplit
 
 from sianode.errors import InputError
 from sianode.workflows import recovery
 from sianode.workflows.flows import META_CAMPAIGN, META_HASH
+from sianode.workflows.launchpad import (  # noqa: F401  (re-exported: queue.py, tests)
+    campaign_launchpad, ensure_indexes, initialize_launchpad, uri_with_database)
 from sianode.workflows.recovery import DEFAULT_LOST_AFTER_S, campaign_query, workflow_query
 from sianode.workflows.states import (  # noqa: F401  (re-exported: queue.py, tests)
     ACTIVE_STATES, STATES, Tracker, campaign_fw_ids, campaign_states, launch_stats, max_launch_id, problems,
@@ -101,57 +102,6 @@ class RunSummary:
 
 
 # ------------------------------------------------------------------ database
-def uri_with_database(uri: str, database: str) -> str:
-    """``uri`` with ``database`` as its path (keeps credentials and options)."""
-    parts = urlsplit(uri)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
-
-
-def campaign_launchpad(db: str | None = None) -> tuple[Any, Any]:
-    """The FireWorks ``LaunchPad`` on sianode's database, and its ``DatabaseTarget``.
-
-    Starts the embedded server when no database is configured. Every wait is bounded:
-    server selection 10 s, a socket read 120 s, a workflow lock 60 s.
-    """
-    from fireworks import LaunchPad
-
-    from sianode.store import connect, database_target
-    from sianode.workflows.worker import fireworks_settings
-
-    fireworks_settings()
-    target = database_target(db)
-    connect(target).client.close()  # one clear line when unreachable
-    uri = uri_with_database(target.uri, target.database)
-    lp = LaunchPad(host=uri, uri_mode=True, name=target.database, strm_lvl="WARNING",
-                   mongoclient_kwargs={"serverSelectionTimeoutMS": 10000, "socketTimeoutMS": 120000})
-    initialize_launchpad(lp)
-    return lp, target
-
-
-def initialize_launchpad(lp: Any) -> bool:
-    """Create FireWorks' id counters in a database that has none (what ``lpad reset`` would
-    do first), without deleting anything, and sianode's indexes; True when it initialised."""
-    fresh = lp.fw_id_assigner.find_one({}) is None
-    if fresh:
-        # the same document LaunchPad._restart_ids writes; _id -1 makes concurrent first runs agree
-        lp.fw_id_assigner.update_one({"_id": -1}, {"$setOnInsert": {"next_fw_id": 1, "next_launch_id": 1}},
-                                     upsert=True)
-        lp.tuneup(bkground=False)
-    ensure_indexes(lp)
-    return fresh
-
-
-def ensure_indexes(lp: Any) -> None:
-    """Indexes of sianode's own queries (idempotent): workflows by campaign.
-
-    Not on the Fireworks' ``spec._sianode_campaign``: the embedded server serves a query from
-    the index of its first indexed field, and FireWorks' own worker queries start with the
-    FWorker's query (the campaign), so such an index would make every ``run_exists`` a scan of
-    the whole campaign instead of its READY Fireworks (measured: 370 ms vs 80 ms at 3,000).
-    """
-    lp.workflows.create_index(f"metadata.{META_CAMPAIGN}")
-
-
 def reset_launchpad(lp: Any) -> None:
     """Delete every workflow of the LaunchPad (only with the user's explicit ``--reset``)."""
     lp.reset("", require_password=False, max_reset_wo_password=10 ** 9)

@@ -49,15 +49,16 @@ import sys
 import time
 from typing import Any
 
+from sianode.workflows.launchpad import WFLOCK_WAIT_S, fireworks_settings  # noqa: F401  (re-exported)
+from sianode.workflows.recovery import WORKER_PREFIX  # noqa: F401  (re-exported)
+
 log = logging.getLogger(__name__)
 
-WORKER_PREFIX = "sianode-worker"
 DEFAULT_PING_S = 30
 DEFAULT_SLEEP_S = 1
 #: the worker's list of READY Fireworks is read again after this many seconds
 REFRESH_S = 60.0
 #: FireWorks' WFLock: wait this long for a workflow lock, then take it over (FireWorks: 300 s, give up)
-WFLOCK_WAIT_S = 60
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -72,21 +73,6 @@ def pin_threads(threads: int) -> None:
         os.environ[var] = str(threads)
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
-
-
-def fireworks_settings(ping_s: float | None = None, wflock_wait_s: float = WFLOCK_WAIT_S) -> None:
-    """FireWorks settings of sianode's processes (FireWorks reads them from module globals).
-
-    * ``rocket.PING_TIME_SECS``: how often a running Firework pings (``ping_s``);
-    * ``WFLock``: wait at most ``wflock_wait_s`` for a workflow lock, then take it over
-      (its defaults are bound when FireWorks is imported, hence ``__defaults__``).
-    """
-    import fireworks.core.launchpad as launchpad
-    import fireworks.core.rocket as rocket
-
-    if ping_s is not None:
-        rocket.PING_TIME_SECS = ping_s
-    launchpad.WFLock.__init__.__defaults__ = (wflock_wait_s, True)
 
 
 def campaign_fworker_class() -> type:
@@ -220,7 +206,7 @@ def run_worker(*, launchpad_file: str | None = None, fworker_file: str | None = 
         os.environ.setdefault("SIANODE_LAUNCHPAD", os.path.abspath(launchpad_file))
         lp = LaunchPad.from_file(launchpad_file)
     else:
-        from sianode.workflows.run import campaign_launchpad
+        from sianode.workflows.launchpad import campaign_launchpad
 
         lp, _ = campaign_launchpad(None)
     fworker = make_fworker(fworker_file, campaign, device)

@@ -107,9 +107,6 @@ def test_main_prints_one_line_per_violation_and_exits_1(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("layers ok:")
 
 
-@pytest.mark.xfail(strict=False, reason="issue 14: the known cycles (calculators registry<->backends, "
-                   "workflows run<->worker, analysis<->workflows through stages) and the upward import "
-                   "workflows/stages.py -> analysis are being removed")
 def test_sianode_imports_point_down_and_form_no_cycle():
     proc = subprocess.run([sys.executable, "-m", "sianode.devtools.layers"], capture_output=True, text=True,
                           timeout=120)
