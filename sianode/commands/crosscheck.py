@@ -40,6 +40,23 @@ def render_table(report: Any) -> str:
     return "\n".join(lines)
 
 
+def parse_parameters(values: list[str] | None) -> dict[str, Any]:
+    """``["ecut_eV=400", "kpts_density=3"]`` -> ``{"ecut_eV": 400, "kpts_density": 3}`` (values
+    read as JSON where they parse, else kept as text)."""
+    from sianode.errors import InputError
+
+    out: dict[str, Any] = {}
+    for item in values or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--param {item!r} is not KEY=VALUE (e.g. --param ecut_eV=400)")
+        try:
+            out[key.strip()] = json.loads(raw)
+        except ValueError:
+            out[key.strip()] = raw
+    return out
+
+
 def crosscheck_command(
     ctx: typer.Context,
     reference: str = typer.Option("gpaw", "--reference", help="Reference calculator (gpaw: `make dft`)."),
@@ -52,6 +69,10 @@ def crosscheck_command(
         None, "--sample", help="Check N numbers drawn (seeded, reproducibly) from the candidates."),
     seed: int = typer.Option(0, "--seed", help="Seed of --sample."),
     retry_failed: bool = typer.Option(False, "--retry-failed", help="Run failed reference single points again."),
+    param: Optional[list[str]] = typer.Option(
+        None, "--param", metavar="KEY=VALUE",
+        help="A reference calculator parameter over the crosscheck defaults, e.g. --param kpts_density=3.0 "
+             "(repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
 ) -> None:
     """Recompute stored insertion energies and barriers with a reference calculator as single
@@ -60,10 +81,12 @@ def crosscheck_command(
     from sianode.store import open_store
 
     quiet = bool(getattr(ctx.obj, "quiet", False)) or as_json
+    parameters = parse_parameters(param)
     store = open_store(getattr(ctx.obj, "db", None) if ctx.obj is not None else None)
     try:
         report = crosscheck(store, reference=reference, calculator=calculator, dopant=dopant, kind=kind,
                             sample=sample, percent=percent, seed=seed, retry_failed=retry_failed,
+                            reference_parameters=parameters,
                             progress=None if quiet else (lambda line: typer.echo(f"  {line}", err=True)))
     finally:
         store.db.client.close()

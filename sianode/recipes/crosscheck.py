@@ -30,26 +30,34 @@ Gamma point alone in the 64/65-atom cell, L = 10.9 A), Fermi-Dirac smearing 0.05
 spin-unpolarised, serial GPAW with OpenBLAS, GPAW's default SCF criteria. bcc Li (a 2-atom
 metal cell) gets ``kpts_density`` 5.0 (:data:`LI_METAL_OVERRIDES`: 10 x 10 x 10 at a = 3.43 A)
 with the same cutoff, smearing and functional: mu_Li is converged on its own, the host and
-host + Li share one setting so that their errors cancel in the difference. Measured on this
-project's 2-core machine (GPAW 26.7 built by ``make dft``; pure Si, Li at the T site, the
-campaign's sevennet geometries; numbers in ``benchmarks/crosscheck.py``'s note in the
-README):
+host + Li share one setting so that their errors cancel in the difference. LCAO was not
+needed: a Gamma-point plane-wave single point of 65 atoms fits in a few minutes. Measured on
+this project's 2-core machine (GPAW 26.7 built by ``make dft``, setups gpaw-data 1.2.1; the
+sevennet geometries of ``benchmarks/crosscheck.py``'s campaign; ``--convergence`` reruns the
+checks below):
 
 * cost: one 64/65-atom single point (Gamma, 300 eV, 12 SCF iterations, about 1 GB) took
-  160-220 s wall on one thread with the machine's load at 7-10 (other jobs running); bcc Li
-  60 s. A crosscheck of one one-dopant host's nearest T site and near hop is 4-6 such single
-  points: 10-30 min. 400 eV costs about 2.5 times as much.
+  160-220 s wall on one thread with the machine's load at 7-10 (other jobs running), up to
+  380 s with a second GPAW run beside it; bcc Li 60 s. The benchmark (pure Si, B, P: nearest
+  T site and near hop, 15 single points) took about 65 min; 400 eV costs about 2.5 times as much.
 * cutoff: E_ins of Li at the pure-Si T site (sevennet geometries) +0.3261 eV at 300 eV,
   +0.3255 eV at 400 eV (0.6 meV); mu_Li -1.89850 vs -1.89860 eV.
 * mu_Li (bcc Li, a = 3.43 A, 300 eV): -1.90144 / -1.89851 / -1.90017 eV at kpts_density
   3 / 5 / 8 (6^3 / 10^3 / 15^3 k-points): 5.0 is within 2 meV of 8.0.
-* k-points of the 64/65-atom cell, Gamma -> 2 x 2 x 2 (kpts_density 3.0): KPOINTS.
+* k-points of the 64/65-atom cell, Gamma -> 2 x 2 x 2 (Gamma-centred, kpts_density 3.0):
+  E_ins at the pure-Si T site +0.326 -> +0.262 eV (-0.064 eV: Gamma alone puts the Li donor
+  electron in the conduction band at X, above its minimum near 0.85 X), the pure-Si barrier
+  BARRIERK; 2 x 2 x 2 costs 3-4 times as much (about 10 min per 65-atom single point here).
+  So the default's error bar on E_ins is about 0.06 eV (measured for pure Si only; expected
+  smaller next to B, whose acceptor takes Li's electron: not measured); pass
+  ``reference_parameters={"kpts_density": 3.0}`` (CLI ``--param kpts_density=3.0``) when that
+  matters.
 * symmetry: the B hop's end image (a relaxed insertion mapped by a symmetry operation of the
   doped cell) and that insertion itself differ by 5e-6 eV in GPAW.
 
-Spin is not polarised: the host + Li cell of pure Si (and the B- and P-doped hosts) holds an
-odd number of electrons; the donor electron of Li is delocalised over the 64-atom cell, so
-the spin-polarisation energy is small, but it is not in these numbers.
+Spin is not polarised: pure Si + Li and the B- and P-doped hosts without Li hold an odd number
+of electrons; the unpaired electron is delocalised over the 64-atom cell, so the
+spin-polarisation energy is small, but it is not in these numbers.
 
 Running it on a cluster
 -----------------------

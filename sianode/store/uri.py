@@ -19,12 +19,13 @@ from sianode.errors import InputError
 
 DEFAULT_DATABASE = "sianode"
 
-_URI_CREDENTIALS = re.compile(r"(mongodb(?:\+srv)?://)([^:/@\s]+):([^@\s]*)@")
+#: ``user:password@`` after any URI scheme (a mistyped ``http://user:pw@host`` is masked too)
+_URI_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^:/@\s]+):([^@\s]*)@")
 _KEY_VALUE_SECRET = re.compile(r"(?i)(password['\"]?\s*[:=]\s*['\"]?)([^'\"\s,}]+)")
 
 
 def mask_secrets(text: str) -> str:
-    """Replace passwords in MongoDB URIs and ``password: ...`` pairs with ``****``."""
+    """Replace passwords in URIs (any scheme) and ``password: ...`` pairs with ``****``."""
     text = _URI_CREDENTIALS.sub(lambda m: f"{m.group(1)}{m.group(2)}:****@", text)
     return _KEY_VALUE_SECRET.sub(lambda m: f"{m.group(1)}****", text)
 

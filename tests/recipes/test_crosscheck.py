@@ -147,9 +147,9 @@ def test_own_calculator_as_reference_gives_zero_differences(cstore):
     assert kinds == {("Si", "insertion"), ("Si", "barrier"), ("B", "insertion"), ("B", "barrier")}
     assert any("->" in r.item and r.item.split()[1].split("->")[0] != r.item.split()[1].split("->")[1]
                for r in report.rows if r.kind == "barrier")  # the B hop's reverse barrier is a row too
-    for r in report.rows:
-        assert r.reason is None and r.difference_eV == pytest.approx(0.0, abs=1e-9), r
-    assert report.summary["insertion"]["max_abs_difference_eV"] == pytest.approx(0.0, abs=1e-9)
+    for r in report.rows:  # the same energies at the same positions: exactly, not within a tolerance
+        assert r.reason is None and r.difference_eV == 0.0, r
+    assert report.summary["insertion"]["max_abs_difference_eV"] == 0.0
     assert report.summary["barrier"]["n_compared"] == len([r for r in report.rows if r.kind == "barrier"])
     # the campaign values are those the test reads from the documents
     expected = _expected(cstore, _lj(None))
@@ -263,7 +263,7 @@ def test_reference_parameters_and_li_metal_k_points():
 
 
 # ---------------------------------------------------------------------------- CLI
-def test_cli_table_and_json(campaign_uri, capsys):
+def test_cli_table_and_json(campaign_uri, cstore, capsys):
     code, out, err = run_cli(["--db", campaign_uri, "crosscheck", "--reference", "lj-test", "--json"], capsys)
     assert code == 0, err
     data = json.loads(out)
@@ -276,10 +276,17 @@ def test_cli_table_and_json(campaign_uri, capsys):
                               "--dopant", "B"], capsys)
     assert code == 0, err
     assert "crosscheck of lj-test against lj-test" in out and "insertion:" in out and "barrier:" not in out
+    code, out, err = run_cli(["--db", campaign_uri, "crosscheck", "--reference", "lj-test", "--json",
+                              "--param", "epsilon_eV=0.6", "--param", "cutoff_A=4.5"], capsys)
+    assert code == 0, err
+    expected = xc.crosscheck(cstore, reference="lj-test", reference_parameters=OTHER)
+    assert [r["reference_eV"] for r in json.loads(out)["rows"]] == [r.reference_eV for r in expected.rows]
 
 
 @pytest.mark.parametrize("args, match", [
     (["--reference", "nosuch"], "unknown --reference 'nosuch'"),
+    (["--reference", "lj-test", "--param", "epsilon_eV"], "--param 'epsilon_eV' is not KEY=VALUE"),
+    (["--reference", "lj-test", "--param", "sigma=1"], "unknown parameter(s) sigma for calculator 'lj-test'"),
     (["--reference", "lj-test", "--kind", "neb"], "unknown --kind 'neb'"),
 ])
 def test_cli_bad_input_is_one_line_exit_2(campaign_uri, capsys, args, match):
