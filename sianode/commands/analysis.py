@@ -176,6 +176,8 @@ def trends(
     from sianode.recipes.demo import render_comparisons, render_trend_rows
 
     console = Console()
+    if not console.is_terminal:  # logs and pipes: wide enough for the tables
+        console = Console(width=160)
     console.print(render_trend_rows(result, f"Li insertion and transport vs atom % ({result.calculator})"))
     console.print(render_comparisons(result))
     for problem in result.problems:

@@ -61,7 +61,7 @@ def demo(
     _quiet_fireworks(ctx.obj.verbose)
     if not quiet:
         console.print("[bold]sianode demo[/bold]: B, P, S, Ge at 1/64, 2/64 and 4/64 (1.5625, 3.125, 6.25 atom %) "
-                      "and pure Si; every hop path of the one-dopant cells; database: " + _describe_db(ctx.obj.db))
+                      "and pure Si; every T site and hop path of each cell; database: " + _describe_db(ctx.obj.db))
     with _CampaignProgress(not quiet) as progress:
         result = run_demo(db=ctx.obj.db, outdir=outdir, workers=workers, calculator=calculator, validate=False,
                           progress=progress, echo=None)

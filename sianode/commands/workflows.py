@@ -47,6 +47,8 @@ def init(
         from sianode.workflows.queue import _q_type
 
         _q_type(queue)
+    if gpus is not None and gpus < 0:
+        raise InputError(f"--gpus = {gpus} not allowed; allowed: a whole number of GPUs per job, 0 for none")
     if path.exists() and not force:
         if queue is None:
             raise InputError(f"{path} exists; allowed: another file name, or --force to overwrite")

@@ -42,8 +42,7 @@ NEBs, 77 insertions, 13 host relaxations, the lattice and the reference: about 3
 calls, 1850 CPU-seconds of calculator work plus 1-2 s of store and FireWorks work per
 calculation, about 2100 s on 2 workers: 17-18 min wall on 2 idle cores (the budget is 25).
 On this project's shared 2-core machine, loaded 5-13 times over by other jobs, the campaigns
-took 61 min without the 36 NEBs of the 2/64 and 4/64 cells (see the README for the full
-run). A rerun computes nothing and reads the superposition curves from their cache: 34 s
+took 61 min without the 36 NEBs of the 2/64 and 4/64 cells and 17 min more for them. A rerun computes nothing and reads the superposition curves from their cache: 34 s
 wall (9 s CPU) on the loaded machine. :data:`COST_ESTIMATE_S` holds the per-kind costs and
 :func:`estimate_cost_s` repeats the arithmetic for another campaign set (about 1840 s for
 this one). The 216-site cell (1/216 = 0.463 %) is left out: a force call on 217 atoms costs
