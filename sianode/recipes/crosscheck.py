@@ -33,8 +33,8 @@ with the same cutoff, smearing and functional: mu_Li is converged on its own, th
 host + Li share one setting so that their errors cancel in the difference. LCAO was not
 needed: a Gamma-point plane-wave single point of 65 atoms fits in a few minutes. Measured on
 this project's 2-core machine (GPAW 26.7 built by ``make dft``, setups gpaw-data 1.2.1; the
-sevennet geometries of ``benchmarks/crosscheck.py``'s campaign; ``--convergence`` reruns the
-checks below):
+sevennet geometries of ``benchmarks/crosscheck.py``'s campaign, whose ``--convergence``
+reruns the cutoff and k-point checks):
 
 * cost: one 64/65-atom single point (Gamma, 300 eV, 12 SCF iterations, about 1 GB) took
   160-220 s wall on one thread with the machine's load at 7-10 (other jobs running), up to
@@ -45,11 +45,12 @@ checks below):
 * mu_Li (bcc Li, a = 3.43 A, 300 eV): -1.90144 / -1.89851 / -1.90017 eV at kpts_density
   3 / 5 / 8 (6^3 / 10^3 / 15^3 k-points): 5.0 is within 2 meV of 8.0.
 * k-points of the 64/65-atom cell, Gamma -> 2 x 2 x 2 (Gamma-centred, kpts_density 3.0):
-  E_ins at the pure-Si T site +0.326 -> +0.262 eV (-0.064 eV: Gamma alone puts the Li donor
-  electron in the conduction band at X, above its minimum near 0.85 X), the pure-Si barrier
-  BARRIERK; 2 x 2 x 2 costs 3-4 times as much (about 10 min per 65-atom single point here).
-  So the default's error bar on E_ins is about 0.06 eV (measured for pure Si only; expected
-  smaller next to B, whose acceptor takes Li's electron: not measured); pass
+  E_ins at the pure-Si T site +0.326 -> +0.262 eV (-0.064 eV; consistent with Gamma alone
+  sampling the conduction band, where Li's electron goes, at X instead of near its minimum at
+  0.85 X), the pure-Si barrier +0.587 -> +0.625 eV (+0.038 eV); 2 x 2 x 2 costs 3-6 times as
+  much (10-21 min per 65-atom single point here). So the default's k-point error is about
+  0.06 eV on E_ins and 0.04 eV on a barrier (measured for pure Si only; next to B, whose
+  acceptor takes Li's electron, it may be smaller: not measured). Pass
   ``reference_parameters={"kpts_density": 3.0}`` (CLI ``--param kpts_density=3.0``) when that
   matters.
 * symmetry: the B hop's end image (a relaxed insertion mapped by a symmetry operation of the
