@@ -207,14 +207,7 @@ def single_point_step(
             "calculator": calculator.provenance(), "labels": {"role": ROLE_CROSSCHECK, **dict(labels or {})}}
     doc = store.get_or_compute(key, compute, meta=meta, retry_failed=retry_failed)
     if stats is not None:
-        if ran:
-            stats.computed += 1
-            stats.wall_s += ran[0]
-            stats.keys.append(key)
-        else:
-            stats.reused += 1
-        if doc.get("status") == FAILED:
-            stats.failed += 1
+        stats.record(key, doc, ran)
     if doc.get("status") == FAILED:
         logger.warning("single point %s with %s failed: %s", key[:12], calculator.name, doc.get("reason"))
     return doc

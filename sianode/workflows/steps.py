@@ -36,7 +36,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, TypeVar
 
 from sianode.errors import CalculationFailed, SianodeError
 from sianode.store import COMPLETED, FAILED, schema
@@ -83,6 +83,18 @@ class StepStats:
     def as_dict(self) -> dict[str, Any]:
         return {"computed": self.computed, "reused": self.reused, "failed": self.failed,
                 "wall_s": self.wall_s, "keys": list(self.keys)}
+
+    def record(self, key: str, doc: Mapping[str, Any], ran_s: Sequence[float]) -> None:
+        """Count one step: computed here (``ran_s`` holds its calculator wall time) or
+        reused (``ran_s`` empty), and whether its document is ``failed``."""
+        if ran_s:
+            self.computed += 1
+            self.wall_s += ran_s[0]
+            self.keys.append(key)
+        else:
+            self.reused += 1
+        if doc.get("status") == FAILED:
+            self.failed += 1
 
 
 # ------------------------------------------------------------------ helpers
@@ -131,14 +143,7 @@ def _run(store: StoreLike, key: str, kind: str, fn: Callable[[], Any], meta: Map
     if campaign is not None:
         doc = tag_campaign(store, doc, str(campaign))
     if stats is not None:
-        if ran:
-            stats.computed += 1
-            stats.wall_s += ran[0]
-            stats.keys.append(key)
-        else:
-            stats.reused += 1
-        if doc.get("status") == FAILED:
-            stats.failed += 1
+        stats.record(key, doc, ran)
     if doc.get("status") == FAILED:
         log.warning("%s %s failed: %s", kind, key[:12], doc.get("reason"))
     return doc
