@@ -6,28 +6,17 @@ Thin wrappers: parse, call :mod:`sianode.analysis` (reads the database) or
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Optional
 
 import typer
+
+from sianode.commands import cli_store
 
 plot_app = typer.Typer(
     help="Remake the figures from the database alone (PNG, PDF or SVG by the file extension).",
     no_args_is_help=True,
 )
-
-
-@contextmanager
-def _store(ctx: typer.Context) -> Iterator[Any]:
-    """The configured store, its client closed afterwards."""
-    from sianode.store import open_store
-
-    store = open_store(ctx.obj.db if ctx.obj is not None else None)
-    try:
-        yield store
-    finally:
-        store.db.client.close()
 
 
 def query(
@@ -49,7 +38,7 @@ def query(
 
     if fmt not in FORMATS:
         raise InputError(f"format {fmt!r} is not allowed; choose one of {', '.join(FORMATS)}")
-    with _store(ctx) as store:
+    with cli_store(ctx) as store:
         df = results(store, dopant=dopant, percent=percent, kind=kind, calculator=calculator,
                      status=status, campaign=campaign)
     if output is not None:
@@ -67,7 +56,7 @@ def query(
 def _plot(ctx: typer.Context, what: str, output: Path, **filters) -> None:
     from sianode.analysis.plots import plot_from_store
 
-    with _store(ctx) as store:
+    with cli_store(ctx) as store:
         plot_from_store(store, what, output, **filters)
     if not (ctx.obj is not None and ctx.obj.quiet):
         typer.echo(f"wrote {output}", err=True)
@@ -166,7 +155,7 @@ def trends(
 
     from sianode.analysis.concentration import concentration_trends
 
-    with _store(ctx) as store:
+    with cli_store(ctx) as store:
         result = concentration_trends(store, calculator=calculator, campaign=campaign, T_K=temperature)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=1))
@@ -195,7 +184,7 @@ def validate(
 
     from sianode.recipes.validate import exit_code, render_report, run_validation
 
-    with _store(ctx) as store:
+    with cli_store(ctx) as store:
         checks = run_validation(store, calculator=calculator, quick=quick,
                                 progress=not (as_json or (ctx.obj is not None and ctx.obj.quiet)))
     if as_json:

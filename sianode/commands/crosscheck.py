@@ -12,6 +12,8 @@ from typing import Any, Optional
 
 import typer
 
+from sianode.commands import cli_store
+
 
 def render_table(report: Any) -> str:
     """A :class:`~sianode.recipes.crosscheck.CrosscheckReport` as a plain-text table and summary."""
@@ -78,18 +80,14 @@ def crosscheck_command(
     """Recompute stored insertion energies and barriers with a reference calculator as single
     points at the campaign's own geometries (stored and deduplicated), and show the differences."""
     from sianode.recipes.crosscheck import crosscheck
-    from sianode.store import open_store
 
     quiet = bool(getattr(ctx.obj, "quiet", False)) or as_json
     parameters = parse_parameters(param)
-    store = open_store(getattr(ctx.obj, "db", None) if ctx.obj is not None else None)
-    try:
+    with cli_store(ctx) as store:
         report = crosscheck(store, reference=reference, calculator=calculator, dopant=dopant, kind=kind,
                             sample=sample, percent=percent, seed=seed, retry_failed=retry_failed,
                             reference_parameters=parameters,
                             progress=None if quiet else (lambda line: typer.echo(f"  {line}", err=True)))
-    finally:
-        store.db.client.close()
     if as_json:
         typer.echo(json.dumps(report.as_dict()))
     else:

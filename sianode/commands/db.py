@@ -6,6 +6,8 @@ import json
 
 import typer
 
+from sianode.commands import cli_store
+
 db_app = typer.Typer(help="The results database (embedded SecantusDB server, or your MongoDB).", no_args_is_help=True)
 
 
@@ -72,17 +74,13 @@ def migrate(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Upgrade stored documents in place to the current schema (idempotent; deletes nothing)."""
-    from sianode.store import open_store
     from sianode.store.migrate import migrate as run_migration
 
     upgrade = None
     if rekey:
         from sianode.workflows.params import upgrade_parameters as upgrade
-    store = open_store(ctx.obj.db)
-    try:
+    with cli_store(ctx) as store:
         report = run_migration(store, dry_run=dry_run, upgrade_parameters=upgrade)
-    finally:
-        store.db.client.close()
     if as_json:
         typer.echo(json.dumps(report.as_dict()))
     else:

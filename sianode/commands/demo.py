@@ -7,6 +7,8 @@ from typing import Any, Optional
 
 import typer
 
+from sianode.commands import cli_store
+
 
 class _CampaignProgress:
     """One rich progress bar per campaign: Fireworks done / running / waiting / fizzled."""
@@ -76,14 +78,10 @@ def demo(
     if validate:
         from sianode.recipes.demo import validation_settings
         from sianode.recipes.validate import render_report, run_validation
-        from sianode.store import open_store
 
-        store = open_store(ctx.obj.db)
-        try:
+        with cli_store(ctx) as store:
             checks = run_validation(store, calculator=result.calculator, quick=True, settings=validation_settings(),
                                     progress=(lambda m: console.print(f"  validate: {m}")) if not quiet else False)
-        finally:
-            store.db.client.close()
         console.print(render_report(checks, title=f"validation of {result.calculator} (sianode validate --quick, "
                                                   "the demo's settings: 3 NEB images)"))
     for p in result.problems:

@@ -16,6 +16,8 @@ from typing import Any, Optional
 
 import typer
 
+from sianode.commands import cli_store
+
 transport_app = typer.Typer(
     help="Li transport through the whole hop network: exact D_eff, Arrhenius fit, networks from the store.",
     no_args_is_help=True,
@@ -88,12 +90,6 @@ _PERCENT = typer.Option(None, "--percent", help="Dopant atom % (within 1e-3; def
 _CALCULATOR = typer.Option(None, "--calculator", help="Calculator name (default: the only one with such a host).")
 
 
-def _results_store(ctx: typer.Context) -> Any:
-    from sianode.store import open_store
-
-    return open_store(getattr(ctx.obj, "db", None) if ctx.obj is not None else None)
-
-
 @transport_app.command("diffusivity")
 def diffusivity_command(
     ctx: typer.Context,
@@ -106,12 +102,9 @@ def diffusivity_command(
     """D_eff of a stored host's whole hop network, its ratio to pure Si and E_a,eff, with sources."""
     from sianode.analysis.network import transport_summary
 
-    store = _results_store(ctx)
-    try:
+    with cli_store(ctx) as store:
         s = transport_summary(store, dopant=dopant, percent=percent, calculator=calculator,
                               temperature_K=temperature)
-    finally:
-        store.db.client.close()
     if as_json:
         typer.echo(json.dumps(s))
         return
@@ -148,11 +141,8 @@ def export_command(
     from sianode.analysis.network import host_network
     from sianode.errors import InputError
 
-    store = _results_store(ctx)
-    try:
+    with cli_store(ctx) as store:
         asm = host_network(store, dopant=dopant, percent=percent, calculator=calculator)
-    finally:
-        store.db.client.close()
     name = "pure Si" if asm.dopant == "Si" else f"{asm.dopant} {asm.percent:g} %"
     if asm.network is None:
         raise InputError(f"no hop network of {name} ({asm.calculator}) to export: missing "
