@@ -103,8 +103,10 @@ class ResultStore:
     def __init__(self, database: Any, *, ensure_indexes: bool = True) -> None:
         import gridfs
 
+        from sianode.store.atomic import atomic
+
         self.db = database
-        self.coll = database[COLLECTION]
+        self.coll = atomic(database[COLLECTION])  # findAndModify without a scan on the embedded server
         self.fs = gridfs.GridFS(database, collection="arrays")
         if ensure_indexes:
             self.ensure_indexes()

@@ -52,7 +52,23 @@ def campaign_launchpad(db: str | None = None) -> tuple[Any, Any]:
     lp = LaunchPad(host=uri, uri_mode=True, name=target.database, strm_lvl="WARNING",
                    mongoclient_kwargs={"serverSelectionTimeoutMS": 10000, "socketTimeoutMS": 120000})
     initialize_launchpad(lp)
+    atomic_launchpad(lp)
     return lp, target
+
+
+#: LaunchPad collections FireWorks calls findAndModify on, several times per Firework
+ATOMIC_COLLECTIONS = ("fireworks", "workflows", "launches")
+
+
+def atomic_launchpad(lp: Any) -> Any:
+    """``lp`` with its ``fireworks``, ``workflows`` and ``launches`` collections wrapped in
+    :class:`~sianode.store.atomic.AtomicCollection` when the server needs it (SecantusDB: its
+    findAndModify scans the collection, see :mod:`sianode.store.atomic`); returns ``lp``."""
+    from sianode.store.atomic import atomic
+
+    for name in ATOMIC_COLLECTIONS:
+        setattr(lp, name, atomic(getattr(lp, name)))
+    return lp
 
 
 def initialize_launchpad(lp: Any) -> bool:
