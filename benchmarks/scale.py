@@ -26,7 +26,8 @@ Usage::
     .venv/bin/python benchmarks/scale.py                        # 100, 1000, 5000; 1 and 2 workers
     .venv/bin/python benchmarks/scale.py --sizes 100 1000 --workers 2
     .venv/bin/python benchmarks/scale.py --sizes 100 --json scale.json
-    .venv/bin/python benchmarks/scale.py --sizes 100 1000 --split   # also the per-host prototype
+    .venv/bin/python benchmarks/scale.py --sizes 100 1000 --baseline   # also 0.2's layout, same run
+    .venv/bin/python benchmarks/scale.py --sizes 1000 --variants per-host one per-host+server one+server
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from typing import Any
 SHAPES = {
     "small": {"counts": [1], "max_arrangements": 1},
     "medium": {"counts": [1, 2], "max_arrangements": 3},
-    "large": {"counts": [1, 2, 3], "max_arrangements": 5},
+    "large": {"counts": [1, 2, 3, 4], "max_arrangements": 10},
 }
 #: force criteria at the allowed maximum (5 eV/A): every relaxation and NEB stops after a few
 #: force calls, so what is measured is the orchestration around the calculator, not lj-test
@@ -118,63 +119,32 @@ def launch_runtime_s(home: Path, campaign: str) -> float:
         lp.connection.close()
 
 
-def split_by_host(wf: Any) -> list[Any]:
-    """PROTOTYPE (benchmark only): the campaign's one workflow cut into one workflow per host.
-
-    Every FireWorks state update rewrites the whole workflow document under one lock, so with
-    one workflow per campaign each Firework costs O(campaign size) and all workers queue on
-    that lock. Cut here: the links lattice -> host (a host stage computes or reuses the
-    lattice through the store anyway) and everything -> analysis (dropped here; a real
-    change would run it when the campaign's workflows are done). Reference and lattice
-    become workflows of their own.
-    """
-    from collections import defaultdict
-
-    from fireworks import Workflow
-
-    fws = {fw.fw_id: fw for fw in wf.fws}
-    stage = {i: fw.spec.get("_sianode_stage") for i, fw in fws.items()}
-    keep = [i for i in fws if stage[i] != "analysis"]
-    links = {p: [c for c in wf.links.get(p, []) if stage[c] != "analysis"
-                 and not (stage[p] == "lattice" and stage[c] == "host")] for p in keep}
-    root = {i: i for i in keep}
-
-    def find(x: int) -> int:
-        while root[x] != x:
-            root[x] = root[root[x]]
-            x = root[x]
-        return x
-
-    for p, children in links.items():
-        for c in children:
-            root[find(p)] = find(c)
-    groups: dict[int, list[int]] = defaultdict(list)
-    for i in keep:
-        groups[find(i)].append(i)
-    out = []
-    for members in groups.values():
-        inside = set(members)
-        for i in members:
-            fw = fws[i]
-            fw.parents = [p for p in fw.parents if p.fw_id in inside]
-            if not fw.parents:
-                fw.state = "READY"
-        out.append(Workflow([fws[i] for i in members], links_dict={i: [c for c in links[i] if c in inside]
-                                                                   for i in members},
-                            name=wf.name, metadata=dict(wf.metadata)))
-    return out
+#: what is compared: workflow layout (:func:`sianode.workflows.flows.build_workflows`) and
+#: whether findAndModify is emulated on the embedded server (:mod:`sianode.store.atomic`)
+VARIANTS = {
+    "per-host": {"layout": "per-host", "find_and_modify": "emulated"},  # what sianode does now
+    "one+server": {"layout": "one", "find_and_modify": "server"},  # the baseline: sianode 0.2
+    "one": {"layout": "one", "find_and_modify": "emulated"},
+    "per-host+server": {"layout": "per-host", "find_and_modify": "server"},
+}
 
 
-def run_one(size: int, workers: int, root: Path, split: bool = False) -> dict[str, Any]:
+def run_one(size: int, workers: int, root: Path, variant: str = "per-host") -> dict[str, Any]:
     """One campaign of about ``size`` calculations with ``workers`` workers, in a fresh home."""
+    import functools
+
     import sianode.workflows.flows as flows
+    from sianode.store.atomic import ENV
     from sianode.store.server import EmbeddedServer
     from sianode.workflows.run import run_campaign
 
-    build = flows.build_workflow
-    if split:  # add_campaign imports build_workflow when it runs: the prototype takes its place
-        flows.build_workflow = lambda spec, plan=None: split_by_host(build(spec, plan))
-    home = root / f"n{size}-w{workers}{'-split' if split else ''}"
+    setting = VARIANTS[variant]
+    build = flows.build_workflows
+    # add_campaign imports build_workflows when it runs; workers inherit the environment
+    flows.build_workflows = functools.partial(build, layout=setting["layout"])
+    saved_env = os.environ.get(ENV)
+    os.environ[ENV] = "server" if setting["find_and_modify"] == "server" else "emulated"
+    home = root / f"n{size}-w{workers}-{variant.replace('+', '-')}"
     home.mkdir(parents=True)
     os.environ["SIANODE_HOME"] = str(home)
     for var in ("SIANODE_DB_URI", "SIANODE_LAUNCHPAD"):
@@ -188,11 +158,15 @@ def run_one(size: int, workers: int, root: Path, split: bool = False) -> dict[st
         wall = time.perf_counter() - t0
         runtime = launch_runtime_s(home, spec.name)
     finally:
-        flows.build_workflow = build
+        flows.build_workflows = build
+        if saved_env is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = saved_env
         EmbeddedServer(home=home).stop()
     n = max(summary.computed, 1)
     orch = (workers * wall - summary.calc_wall_s) / n
-    row = {"size": size, "workers": workers, "layout": "per-host" if split else "one", "dopants": len(spec.dopants),
+    row = {"size": size, "workers": workers, "layout": variant, "dopants": len(spec.dopants),
            "planned": planned,
            "fireworks": sum(summary.states.values()), "calcs": summary.computed, "reused": summary.reused,
            "complete": summary.complete, "states": summary.states, "plan_s": plan_s, "wall_s": wall,
@@ -215,10 +189,10 @@ def slope(rows: list[dict[str, Any]]) -> float | None:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    print(f"{'size':>6} {'workflows':>9} {'workers':>7} {'fireworks':>9} {'calcs':>6} {'wall_s':>9} {'calc_s':>9} "
+    print(f"{'size':>6} {'variant':>15} {'workers':>7} {'fireworks':>9} {'calcs':>6} {'wall_s':>9} {'calc_s':>9} "
           f"{'orch_s/calc':>11} {'in_fw/calc':>10} {'+%@10s':>7} {'complete':>8}")
     for r in rows:
-        print(f"{r['size']:>6d} {r['layout']:>9} {r['workers']:>7d} {r['fireworks']:>9d} {r['calcs']:>6d} "
+        print(f"{r['size']:>6d} {r['layout']:>15} {r['workers']:>7d} {r['fireworks']:>9d} {r['calcs']:>6d} "
               f"{r['wall_s']:>9.1f} "
               f"{r['calc_s']:>9.1f} {r['orch_s_per_calc']:>11.3f} {r['in_fw_s_per_calc']:>10.3f} "
               f"{r['added_at_10s_pct']:>6.1f}% {str(r['complete']):>8}")
@@ -226,8 +200,13 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         for w in sorted({r["workers"] for r in rows}):
             s = slope([r for r in rows if r["workers"] == w and r["layout"] == layout])
             if s is not None:
-                print(f"slope ({layout} workflow layout, {w} worker(s)): {s:+.4f} s per calculation per "
-                      f"1,000 calculations")
+                print(f"slope ({layout}, {w} worker(s)): {s:+.4f} s per calculation per 1,000 calculations")
+    for r in rows:
+        base = next((b for b in rows if b["layout"] == "one+server" and b["size"] == r["size"]
+                     and b["workers"] == r["workers"]), None)
+        if base is not None and r is not base:
+            print(f"size {r['size']}, {r['workers']} worker(s): {r['layout']} / one+server orchestration per "
+                  f"calculation = {r['orch_s_per_calc'] / base['orch_s_per_calc']:.2f}")
     print(f"{os.cpu_count()} CPUs; lj-test (NOT physics); embedded SecantusDB on disk; 1 thread per worker")
 
 
@@ -237,9 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000],
                         help="approximate calculations per campaign")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="local workers per run")
-    parser.add_argument("--split", action="store_true",
-                        help="also run each size with the PROTOTYPE per-host workflows (split_by_host)")
-    parser.add_argument("--only-split", action="store_true", help="run only the per-host prototype")
+    parser.add_argument("--variants", nargs="+", default=["per-host"], choices=sorted(VARIANTS),
+                        help="per-host: sianode now; one+server: the 0.2 baseline (one workflow, the server's "
+                             "findAndModify); one, per-host+server: each change alone")
+    parser.add_argument("--baseline", action="store_true",
+                        help="also run one+server at every size up to --baseline-max")
+    parser.add_argument("--baseline-max", type=int, default=1000, help="largest size run with the baseline")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the temporary homes")
     args = parser.parse_args(argv)
@@ -249,11 +231,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"homes under {root}", file=sys.stderr)
     rows: list[dict[str, Any]] = []
     try:
-        layouts = [True] if args.only_split else [False, True] if args.split else [False]
         for size in args.sizes:
+            variants = list(dict.fromkeys(args.variants + (["one+server"] if args.baseline
+                                                           and size <= args.baseline_max else [])))
             for workers in args.workers:
-                for split in layouts:
-                    rows.append(run_one(size, workers, root, split=split))
+                for variant in variants:
+                    rows.append(run_one(size, workers, root, variant))
                     if args.json:
                         args.json.write_text(json.dumps(rows, indent=1))
     finally:

@@ -1,11 +1,14 @@
-"""The FireWorks workflow of a campaign.
+"""The FireWorks workflows of a campaign.
 
-DAG (one Firework per calculation stage)::
+DAG (one Firework per calculation stage; one workflow per host, see :func:`build_workflows`)::
 
     reference (bcc Li)
-    lattice (pure 8-atom cell, cell relaxed) -> host_i -> insertion_ij
+    lattice (pure 8-atom cell, cell relaxed) ..> host_i -> insertion_ij
                                                       |        |
                                                       +-----> hop_ik
+
+(``..>``: through the store, not a FireWorks link; each host's Fireworks are a workflow of
+their own.)
 
 * ``reference``: mu_Li of the calculator (role ``li_metal``).
 * ``lattice``: the calculator's own Si lattice constant; every host is built at it and
@@ -54,10 +57,16 @@ META_HASH = "sianode_spec_hash"
 SPEC_CAMPAIGN = "_sianode_campaign"
 SPEC_HASH = "_sianode_spec_hash"
 SPEC_STAGE = "_sianode_stage"
+#: workflow metadata key: which part of the campaign a workflow holds (see :func:`build_workflows`)
+META_PART = "sianode_part"
+
+
+#: workflow layouts: one workflow per campaign, or one per host (the default: see :func:`build_workflows`)
+LAYOUTS = ("per-host", "one")
 
 
 def build_workflow(spec: CampaignSpec, plan: CampaignPlan | None = None) -> Workflow:
-    """The FireWorks ``Workflow`` of a campaign.
+    """The campaign as ONE FireWorks ``Workflow`` (layout ``one``; see :func:`build_workflows`).
 
     Parameters
     ----------
@@ -70,10 +79,48 @@ def build_workflow(spec: CampaignSpec, plan: CampaignPlan | None = None) -> Work
     -------
     fireworks.Workflow
     """
+    return build_workflows(spec, plan, layout="one")[0]
+
+
+def build_workflows(spec: CampaignSpec, plan: CampaignPlan | None = None, *,
+                    layout: str = "per-host") -> list[Workflow]:
+    """The campaign's FireWorks workflows.
+
+    ``per-host`` (what ``sianode run`` and ``sianode submit`` add): one workflow for the
+    reference, one for the lattice, and one per host with its insertions and hops (a
+    finite-T ensemble's hosts share one, with their ensemble Firework). FireWorks rewrites a
+    Firework's whole workflow document under one lock at every state change, so in one
+    workflow of N Fireworks each change costs O(N) and every worker queues on that lock
+    (measured in ``benchmarks/scale.py``). A host does not wait for the lattice Firework
+    here: its stage reads the lattice through the store by content key, computing it when
+    no one has (the store's claim makes every other worker wait for that one result), so
+    nothing is computed twice and the lattice Firework only starts it early.
+
+    ``one``: the same Fireworks in one workflow, hosts children of the lattice (the layout
+    of campaigns added before 0.3, which resume as they are).
+
+    Parameters
+    ----------
+    spec : CampaignSpec
+    plan : CampaignPlan, optional
+    layout : {"per-host", "one"}
+
+    Returns
+    -------
+    list of fireworks.Workflow
+        Every workflow carries the campaign's metadata (``sianode_campaign``,
+        ``sianode_spec_hash``, the spec) and ``sianode_part`` (``reference``, ``lattice``
+        or the host's name).
+    """
     from fireworks import Firework, Workflow
 
     from sianode.workflows.tasks import HopTask, HostTask, InsertionTask, LatticeTask, ReferenceTask
 
+    if layout not in LAYOUTS:
+        from sianode.errors import InputError
+
+        raise InputError(f"workflow layout = {layout!r} not allowed; allowed: {', '.join(LAYOUTS)}")
+    one = layout == "one"
     plan = plan or plan_campaign(spec)
     name = spec.name
     spec_hash = spec.spec_hash()
@@ -83,43 +130,65 @@ def build_workflow(spec: CampaignSpec, plan: CampaignPlan | None = None) -> Work
 
     def fw(task: Any, label: str, stage: str, parents: Any = None, priority: int = 0) -> Any:
         fw_spec = {SPEC_CAMPAIGN: name, SPEC_HASH: spec_hash, SPEC_STAGE: stage, "_priority": priority}
-        return Firework([task], spec=fw_spec, name=f"{name}:{label}", parents=parents)
+        return Firework([task], spec=fw_spec, name=f"{name}:{label}", parents=parents or None)
 
     reference = fw(ReferenceTask(calculator=calc, fmax=spec.reference.fmax, campaign=name), "reference",
                    "reference", priority=3)
     lattice = fw(LatticeTask(calculator=calc, relax=relax, campaign=name), "lattice", "lattice", priority=4)
-    leaves = [reference]
-    hosts = []
+    parts: list[tuple[str, list[Any]]] = [("reference", [reference]), ("lattice", [lattice])]
+    host_fws = {}
     for host in plan.hosts:
         labels = host.labels(name)
         params = host.host_params()
         host_fw = fw(HostTask(calculator=calc, host=params, labels=labels, relax=relax), f"host:{host.name}",
-                     "host", [lattice], priority=2)
-        hosts.append(host_fw)
+                     "host", [lattice] if one else None, priority=2)
+        host_fws[host.name] = host_fw
         insertions = {
             site.label: fw(InsertionTask(calculator=calc, host=params, labels=labels, site=site.as_dict(),
                                          relax=relax),
                            f"insertion:{host.name}:{site.label}", "insertion", [host_fw], priority=1)
             for site in host.sites
         }
-        children = list(insertions.values()) + [
+        hops = [
             fw(HopTask(calculator=calc, host=params, labels=labels, hop=hop.as_dict(), relax=relax, neb=neb),
                f"hop:{host.name}:{hop.label}", "hop",
                [host_fw, *[insertions[s] for s in dict.fromkeys((hop.start_site, hop.end_site)) if s in insertions]],
                priority=1)
             for hop in host.hops
         ]
-        leaves.extend(children or [host_fw])
+        parts.append((host.name, [host_fw, *insertions.values(), *hops]))
     if getattr(plan, "ensembles", None):  # finite-T ensembles choose their Li work after the hosts relax
         from sianode.workflows.ensemble import ensemble_fireworks
 
-        leaves.extend(ensemble_fireworks(spec, plan, {h.name: f for h, f in zip(plan.hosts, hosts)}, fw))
-    if not plan.hosts:
-        leaves.append(lattice)
-    fireworks = [reference, lattice, *hosts, *[f for f in leaves if f is not reference and f not in hosts]]
-    # de-duplicate while keeping order (a host without children is its own leaf)
-    seen: set[int] = set()
-    unique = [f for f in fireworks if not (id(f) in seen or seen.add(id(f)))]
+        parts.extend(("ensemble", [f]) for f in ensemble_fireworks(spec, plan, host_fws, fw))
     metadata = {META_CAMPAIGN: name, META_HASH: spec_hash, "sianode_spec": spec.as_dict(),
                 "n_hosts": len(plan.hosts), "n_insertions": plan.n_insertions, "n_hops": plan.n_hops}
-    return Workflow(unique, name=f"sianode:{name}", metadata=metadata)
+    if one:
+        return [Workflow([f for _, fws in parts for f in fws], name=f"sianode:{name}",
+                         metadata={**metadata, META_PART: "all"})]
+    return [Workflow(fws, name=f"sianode:{name}:{part}", metadata={**metadata, META_PART: part})
+            for part, fws in _connected(parts)]
+
+
+def _connected(parts: list[tuple[str, list[Any]]]) -> list[tuple[str, list[Any]]]:
+    """Merge the parts that Firework parents link (an ensemble Firework joins its hosts' parts);
+    a merged part is named after its first member."""
+    owner = {id(f): i for i, (_, fws) in enumerate(parts) for f in fws}
+    root = list(range(len(parts)))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    for i, (_, fws) in enumerate(parts):
+        for f in fws:
+            for parent in f.parents:
+                a, b = find(i), find(owner[id(parent)])
+                if a != b:
+                    root[max(a, b)] = min(a, b)
+    merged: dict[int, tuple[str, list[Any]]] = {}
+    for i, (part, fws) in enumerate(parts):
+        merged.setdefault(find(i), (part, []))[1].extend(fws)
+    return list(merged.values())
