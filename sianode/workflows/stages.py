@@ -140,11 +140,19 @@ def _skip(what: str, doc: Mapping[str, Any], stats: steps.StepStats) -> StageOut
     return StageOutcome(SKIPPED, None, reason, {what: str(doc.get("key"))}, stats)
 
 
-def calculator_from(data: Mapping[str, Any]) -> CalculatorLike:
-    """A :class:`~sianode.calculators.CalculatorSpec` from its ``as_dict()`` form."""
+def calculator_from(data: Mapping[str, Any], device: str | None = None) -> CalculatorLike:
+    """A :class:`~sianode.calculators.CalculatorSpec` from its ``as_dict()`` form.
+
+    ``device`` (the worker's, e.g. ``cuda`` on a GPU node) replaces the calculator's
+    ``device: auto`` when the calculator takes one; a device the campaign set explicitly is
+    kept. The device is not part of a content key, so the same calculations are found.
+    """
     from sianode.calculators import CalculatorSpec
 
-    return CalculatorSpec.from_dict(dict(data))
+    spec = CalculatorSpec.from_dict(dict(data))
+    if device and "device" in spec.backend.runtime_parameters and spec.parameters.get("device", "auto") == "auto":
+        spec = CalculatorSpec(spec.name, {**spec.parameters, "device": device}, threads=spec.threads)
+    return spec
 
 
 def relax_params(relax: Mapping[str, Any], *, cell: bool) -> RelaxParams:

@@ -25,6 +25,7 @@ embedded server (:func:`sianode.store.open_store`).
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from fireworks import FiretaskBase, FWAction, explicit_serialize
@@ -48,6 +49,13 @@ def task_store(fw_spec: dict[str, Any]) -> Any:
     if cache_key not in _STORES:
         _STORES[cache_key] = open_store(db)
     return _STORES[cache_key]
+
+
+def task_calculator(task: Any, fw_spec: dict[str, Any]) -> Any:
+    """The task's calculator on this worker's device: ``_fw_env.sianode_device`` of the FWorker
+    (``sianode init --gpus``: ``cuda``), else ``$SIANODE_DEVICE``, else the campaign's own."""
+    device = (fw_spec.get("_fw_env") or {}).get("sianode_device") or os.environ.get("SIANODE_DEVICE") or None
+    return stages.calculator_from(task["calculator"], device=device)
 
 
 def parent_keys(fw_spec: dict[str, Any]) -> stages.ParentKeys:
@@ -81,7 +89,7 @@ class ReferenceTask(FiretaskBase):
     required_params = ["calculator", "fmax", "campaign"]
 
     def run_task(self, fw_spec: dict[str, Any]) -> FWAction:
-        calc = stages.calculator_from(self["calculator"])
+        calc = task_calculator(self, fw_spec)
         return action(stages.reference_stage(task_store(fw_spec), calc, fmax=self["fmax"], campaign=self["campaign"]))
 
 
@@ -92,7 +100,7 @@ class LatticeTask(FiretaskBase):
     required_params = ["calculator", "relax", "campaign"]
 
     def run_task(self, fw_spec: dict[str, Any]) -> FWAction:
-        calc = stages.calculator_from(self["calculator"])
+        calc = task_calculator(self, fw_spec)
         outcome, _ = stages.lattice_stage(task_store(fw_spec), calc, relax=self["relax"], campaign=self["campaign"])
         return action(outcome, pass_keys(lattice=outcome.key))
 
@@ -104,7 +112,7 @@ class HostTask(FiretaskBase):
     required_params = ["calculator", "host", "labels", "relax"]
 
     def run_task(self, fw_spec: dict[str, Any]) -> FWAction:
-        calc = stages.calculator_from(self["calculator"])
+        calc = task_calculator(self, fw_spec)
         outcome = stages.host_stage(task_store(fw_spec), calc, host=self["host"], labels=self["labels"],
                                     relax=self["relax"], parents=parent_keys(fw_spec))
         return action(outcome, pass_keys(host=outcome.key))
@@ -117,7 +125,7 @@ class InsertionTask(FiretaskBase):
     required_params = ["calculator", "host", "labels", "site", "relax"]
 
     def run_task(self, fw_spec: dict[str, Any]) -> FWAction:
-        calc = stages.calculator_from(self["calculator"])
+        calc = task_calculator(self, fw_spec)
         outcome = stages.insertion_stage(task_store(fw_spec), calc, host=self["host"], labels=self["labels"],
                                          site=self["site"], relax=self["relax"], parents=parent_keys(fw_spec))
         return action(outcome, pass_keys(insertions={self["site"]["label"]: outcome.key}))
@@ -130,7 +138,7 @@ class HopTask(FiretaskBase):
     required_params = ["calculator", "host", "labels", "hop", "relax", "neb"]
 
     def run_task(self, fw_spec: dict[str, Any]) -> FWAction:
-        calc = stages.calculator_from(self["calculator"])
+        calc = task_calculator(self, fw_spec)
         return action(stages.hop_stage(task_store(fw_spec), calc, host=self["host"], labels=self["labels"],
                                        hop=self["hop"], relax=self["relax"], neb=self["neb"],
                                        parents=parent_keys(fw_spec)))

@@ -194,17 +194,16 @@ def run_worker(*, launchpad_file: str | None = None, fworker_file: str | None = 
         from sianode.errors import InputError
 
         raise InputError(f"--device = {device!r} is not supported; allowed: {', '.join(DEVICES)}")
-    if device:
-        # TODO(calculators): CalculatorSpec should take its device from _fw_env.sianode_device /
-        # $SIANODE_DEVICE (tasks build it from the campaign's calculator dict); until then the
-        # device only reaches calculators that read $SIANODE_DEVICE.
+    if device:  # the FireTasks give it to ML calculators set to device: auto (tasks.task_calculator)
         os.environ["SIANODE_DEVICE"] = device
     from fireworks import LaunchPad
 
     fireworks_settings(ping_s)
     if launchpad_file:
         os.environ.setdefault("SIANODE_LAUNCHPAD", os.path.abspath(launchpad_file))
-        lp = LaunchPad.from_file(launchpad_file)
+        from sianode.workflows.launchpad import atomic_launchpad
+
+        lp = atomic_launchpad(LaunchPad.from_file(launchpad_file))
     else:
         from sianode.workflows.launchpad import campaign_launchpad
 

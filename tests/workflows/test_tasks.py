@@ -140,3 +140,23 @@ def test_an_analysis_firework_of_an_earlier_release_still_loads_and_does_nothing
     action = fw.tasks[0].run_task({})
     assert action.stored_data["status"] == "skipped" and action.stored_data["computed"] == 0
     assert store.count() == n  # nothing stored, nothing read
+
+
+def test_worker_device_reaches_ml_calculators(monkeypatch):
+    """A GPU worker's device (FWorker env, else $SIANODE_DEVICE) replaces ``device: auto``;
+    an explicit campaign device stays; the content identity does not change."""
+    from sianode.calculators import CalculatorSpec
+    from sianode.workflows.tasks import task_calculator
+
+    monkeypatch.delenv("SIANODE_DEVICE", raising=False)
+    auto = {"calculator": CalculatorSpec("sevennet").as_dict()}
+    plain = task_calculator(auto, {})
+    on_gpu = task_calculator(auto, {"_fw_env": {"sianode_device": "cuda"}})
+    assert plain.parameters["device"] == "auto" and on_gpu.parameters["device"] == "cuda"
+    assert on_gpu.identity() == plain.identity()
+    monkeypatch.setenv("SIANODE_DEVICE", "cpu")
+    assert task_calculator(auto, {}).parameters["device"] == "cpu"
+    explicit = {"calculator": CalculatorSpec("sevennet", {"device": "cpu"}).as_dict()}
+    assert task_calculator(explicit, {"_fw_env": {"sianode_device": "cuda"}}).parameters["device"] == "cpu"
+    lj = task_calculator({"calculator": CalculatorSpec("lj-test").as_dict()}, {"_fw_env": {"sianode_device": "cuda"}})
+    assert "device" not in lj.parameters
