@@ -3,43 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
 from sianode.commands import cli_store
-
-
-class _CampaignProgress:
-    """One rich progress bar per campaign: Fireworks done / running / waiting / fizzled."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bar: Any = None
-        self.tasks: dict[str, Any] = {}
-
-    def __enter__(self) -> "_CampaignProgress":
-        if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), transient=False)
-            self.bar.__enter__()
-        return self
-
-    def __call__(self, campaign: str, states: dict[str, int], total: int) -> None:
-        if not self.enabled:
-            return
-        detail = (f"running {states.get('RUNNING', 0) + states.get('RESERVED', 0)}  "
-                  f"waiting {states.get('WAITING', 0) + states.get('READY', 0)}  "
-                  f"fizzled {states.get('FIZZLED', 0)}")
-        if campaign not in self.tasks:
-            self.tasks[campaign] = self.bar.add_task(campaign, total=total, detail=detail)
-        self.bar.update(self.tasks[campaign], completed=states.get("COMPLETED", 0), total=total, detail=detail)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
 
 
 def demo(
@@ -64,7 +32,10 @@ def demo(
     if not quiet:
         console.print("[bold]sianode demo[/bold]: B, P, S, Ge at 1/64, 2/64 and 4/64 (1.5625, 3.125, 6.25 atom %) "
                       "and pure Si; every T site and hop path of each cell; database: " + _describe_db(ctx.obj.db))
-    with _CampaignProgress(not quiet) as progress:
+    from sianode.workflows.progress import Progress
+
+    # a bar on a terminal, plain lines otherwise (| tee, CI), nothing with -q; always demo-progress.log
+    with Progress(quiet=quiet, log_file=Path(outdir) / "demo-progress.log", label="demo") as progress:
         result = run_demo(db=ctx.obj.db, outdir=outdir, workers=workers, calculator=calculator, validate=False,
                           progress=progress, echo=None)
     if result.trends is not None:

@@ -327,7 +327,7 @@ def run_demo(
     calculator: str | None = None,
     name: str | None = None,
     validate: bool = True,
-    progress: Callable[[str, dict[str, int], int], None] | None = None,
+    progress: Any = None,
     echo: Callable[[Any], None] | None = None,
     campaigns: int | None = None,
 ) -> DemoResult:
@@ -349,7 +349,9 @@ def run_demo(
     validate
         Run :func:`sianode.recipes.validate.run_validation` (quick) at the end.
     progress
-        Called as ``progress(campaign, state_counts, total)`` while a campaign runs.
+        A :class:`~sianode.workflows.progress.Progress` (a bar on a terminal, plain lines
+        otherwise: Fireworks, calculator calls made / reused, ETA, and a line per stage), or a
+        callable ``progress(campaign, state_counts, total)``.
     echo
         Called with each table (rich renderables) as it is ready; None prints nothing.
     campaigns
@@ -362,8 +364,15 @@ def run_demo(
     result = DemoResult()
     specs = demo_specs(calculator, name, result.problems)[:campaigns]
     result.calculator = calc = specs[0].calculator.name
-    for spec in specs:
-        tick = (lambda states, total, _n=spec.name: progress(_n, states, total)) if progress else None
+    from sianode.workflows.progress import Progress
+
+    staged = progress if isinstance(progress, Progress) else None
+    for i, spec in enumerate(specs, 1):
+        if staged is not None:
+            staged.message(f"campaign {i}/{len(specs)}: {spec.name}")
+            tick: Any = staged
+        else:
+            tick = (lambda states, total, _n=spec.name: progress(_n, states, total)) if progress else None
         summary = run_campaign(spec, db=db, workers=workers, progress=tick)
         result.campaigns.append(summary)
         # the campaign's own analysis Firework is skipped by design (trends are read here)
@@ -371,6 +380,8 @@ def run_demo(
                             if not (n.endswith(":analysis") and r.startswith("skipped"))]
     store = open_store(db)
     try:
+        if staged is not None:
+            staged.message("trends over atom %, transport from the hop networks, plots")
         _analyse(store, result, [s.name for s in specs], Path(outdir), echo)
         if validate:
             from sianode.recipes.validate import render_report, run_validation

@@ -154,7 +154,19 @@ def test_tiny_demo_end_to_end_and_rerun_computes_nothing(db_uri, tmp_path, monke
     assert first.campaign_names == ["demo-lj-test", "demo-lj-test-2in8"] and first.computed > 0, first.problems
     assert {(r["dopant"], round(r["percent"], 3)) for r in first.rows} >= {("pure Si", 0.0), ("B", 12.5), ("B", 25.0)}
     assert (tmp_path / "out" / "insertion.png").exists()
-    again = demo.run_demo(db=db_uri, outdir=tmp_path / "out", workers=1, calculator="lj-test", validate=False)
+    import io
+
+    from sianode.workflows.progress import Progress
+
+    piped = io.StringIO()  # not a terminal: plain lines, and the same lines in the log file
+    with Progress(stream=piped, log_file=tmp_path / "demo-progress.log") as progress:
+        again = demo.run_demo(db=db_uri, outdir=tmp_path / "out", workers=1, calculator="lj-test", validate=False,
+                              progress=progress)
+    lines = piped.getvalue().splitlines()
+    assert any("campaign 1/2: demo-lj-test" in line for line in lines)
+    assert any("demo-lj-test-2in8: fireworks" in line and "done" in line for line in lines), lines
+    assert any("trends over atom %" in line for line in lines)
+    assert len((tmp_path / "demo-progress.log").read_text().splitlines()) >= len(lines)
     assert again.computed == 0 and [s.complete for s in again.campaigns] == [True, True]
     assert [r["e_ins_avg_eV"] for r in again.rows] == [r["e_ins_avg_eV"] for r in first.rows]
     assert not math.isnan(first.wall_s)
