@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-OFFLINE = ("sevennet", "sevennet-l3i5", "chgnet")
+OFFLINE = ("sevennet", "sevennet-mf0", "sevennet-l3i5", "chgnet", "meam-lisi")
 
 
 def run_one(name: str, quick: bool, db: str | None) -> tuple[list[dict] | None, str, float]:
@@ -44,7 +44,8 @@ def esc(text: object) -> str:
 def cell(check: dict) -> str:
     value = check.get("value")
     shown = "" if value is None else f"{value:.3f} "
-    return {"pass": f"{shown}(pass)", "fail": f"{shown}(**FAIL**)"}.get(check.get("status"), str(check.get("status")))
+    return {"pass": f"{shown}(pass)", "fail": f"{shown}(**FAIL**)", "measured": f"{shown}(measured)"}.get(
+        check.get("status"), str(check.get("status")))
 
 
 def markdown(results: dict[str, list[dict] | None], errors: dict[str, str], walls: dict[str, float]) -> str:

@@ -475,11 +475,12 @@ def sample_items(items: Sequence[Item], n: int | None, seed: int = DEFAULT_SEED)
 
 # ------------------------------------------------------------------ the reference calculator
 def reference_calculator(reference: str, parameters: Mapping[str, Any] | None = None,
-                         *, li_metal: bool = False) -> Any:
+                         *, li_metal: bool = False, require_installed: bool = True) -> Any:
     """The :class:`~sianode.calculators.CalculatorSpec` of the reference.
 
     Parameters: :data:`REFERENCE_DEFAULTS` of ``reference``, then ``parameters``; for the bcc-Li
     cell (``li_metal``) :data:`LI_METAL_OVERRIDES` on top (unless ``parameters`` sets them).
+    ``require_installed=False``: only the identity is needed (reading stored single points).
 
     Raises
     ------
@@ -496,7 +497,7 @@ def reference_calculator(reference: str, parameters: Mapping[str, Any] | None = 
                        if k not in (parameters or {})})
     spec = get_calculator(reference, **params)
     package = spec.backend.package
-    if package not in ("sianode", "ase") and importlib.util.find_spec(package) is None:
+    if require_installed and package not in ("sianode", "ase") and importlib.util.find_spec(package) is None:
         hint = "`make dft` (the sianode[dft] extra)" if reference == "gpaw" else f"the {package} package"
         raise InputError(f"reference calculator {reference!r} needs {package}, which is not installed: install {hint}")
     return spec
@@ -544,6 +545,7 @@ def plan_crosscheck(
     reference_parameters: Mapping[str, Any] | None = None,
     percent: float | None = None,
     seed: int = DEFAULT_SEED,
+    require_installed: bool = True,
 ) -> Plan:
     """The items and single points of :func:`crosscheck` (same arguments), nothing computed."""
     from sianode.structures.serialize import atoms_from_dict
@@ -552,8 +554,8 @@ def plan_crosscheck(
         raise InputError(f"unknown --kind {kind!r}; allowed: {', '.join(KINDS)}")
     if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int) or sample < 1):
         raise InputError(f"--sample must be a positive integer, got {sample!r}")
-    ref = reference_calculator(reference, reference_parameters)
-    ref_li = reference_calculator(reference, reference_parameters, li_metal=True)
+    ref = reference_calculator(reference, reference_parameters, require_installed=require_installed)
+    ref_li = reference_calculator(reference, reference_parameters, li_metal=True, require_installed=require_installed)
     dopant = _normalize_dopant(dopant)
     name = _pick_calculator(store, calculator)
     items = candidates(store, calculator=name, dopant=dopant, kind=kind, percent=percent)
@@ -599,6 +601,7 @@ def crosscheck(
     percent: float | None = None,
     seed: int = DEFAULT_SEED,
     retry_failed: bool = False,
+    compute: bool = True,
 ) -> CrosscheckReport:
     """Recompute a campaign's insertion energies and barriers with ``reference`` at its geometries.
 
@@ -627,6 +630,10 @@ def crosscheck(
     retry_failed : bool
         Run reference single points again that are stored as failed (e.g. an SCF that did
         not converge); by default a failure is a result, reported with its reason.
+    compute : bool
+        False: compute nothing, report only the items whose reference single points are all
+        in the store already (what ``sianode validate`` shows; the reference need not be
+        installed).
 
     Returns
     -------
@@ -642,10 +649,13 @@ def crosscheck(
     from sianode.workflows.steps import StepStats
 
     plan = plan_crosscheck(store, reference=reference, calculator=calculator, dopant=dopant, kind=kind,
-                           sample=sample, reference_parameters=reference_parameters, percent=percent, seed=seed)
+                           sample=sample, reference_parameters=reference_parameters, percent=percent, seed=seed,
+                           require_installed=compute)
     stats = StepStats()
     docs: dict[str, dict[str, Any]] = {}
-    for i, job in enumerate(plan.jobs.values(), 1):
+    if not compute:
+        docs = {k: d for k in plan.jobs if (d := store.get(k)) is not None}
+    for i, job in enumerate(plan.jobs.values() if compute else (), 1):
         if progress:
             pct = f" {job.labels['percent']:g} %" if job.labels["percent"] else ""
             known = store.get(job.key)
@@ -658,6 +668,8 @@ def crosscheck(
 
     rows = []
     for it, keys in zip(plan.chosen, plan.term_keys):
+        if not compute and not all(k in docs for k in keys):
+            continue
         energies = [_energy(docs[k]) for k in keys]
         value, reason = None, None
         if any(e is None for e in energies):

@@ -29,6 +29,9 @@ Checks (PHYSICS.md sections 1-7):
   host's complete network (every T class, every hop path: 9 insertions and 10 NEBs, shared
   with the demo) and the pure-Si one; bigger explicit cells come from campaigns. See
   :func:`judge_ge_trend` for what passes.
+* DFT cross-check (measured, not judged): the mean |GPAW - calculator| of the insertion
+  energies and barriers whose GPAW single points ``sianode crosscheck --reference gpaw``
+  stored, each difference in the note; nothing is computed here.
 * E_ins of the pure-Si T site converged with the cell: |E(216) - E(64)| < 0.05 eV
   (not with ``quick``).
 
@@ -48,7 +51,7 @@ from sianode.store import schema
 
 logger = logging.getLogger(__name__)
 
-PASS, FAIL, NOT_APPLICABLE, SKIPPED = "pass", "fail", "not applicable", "skipped"
+PASS, FAIL, NOT_APPLICABLE, SKIPPED, MEASURED = "pass", "fail", "not applicable", "skipped", "measured"
 CAMPAIGN = "validate"
 
 A_SI_EXPT_A = 5.431
@@ -303,7 +306,7 @@ class Outcome:
     """What a check function computed: value, pass, details, source document keys."""
 
     value: float
-    passed: bool
+    passed: bool | None  # None: measured, not judged
     note: str
     sources: list[str]
 
@@ -466,6 +469,37 @@ def _convergence(v: _Validator) -> Outcome:
                    f"E_ins(T): 64 sites {e64:.3f} eV, 216 sites {e216:.3f} eV", sorted(set(s64 + s216)))
 
 
+#: the reference of the DFT cross-check check (name, parameters on top of its crosscheck defaults)
+DFT_REFERENCE: tuple[str, dict[str, Any] | None] = ("gpaw", None)
+
+
+def _dft_crosscheck(v: _Validator) -> Outcome:
+    """GPAW minus this calculator at the calculator's own geometries, from the single points
+    ``sianode crosscheck --reference gpaw`` stored (read only: nothing is computed here)."""
+    from sianode.recipes.crosscheck import crosscheck
+
+    reference, parameters = DFT_REFERENCE
+    command = f"sianode crosscheck --reference {reference} --calculator {v.spec.name}"
+    try:
+        report = crosscheck(v.store, reference=reference, calculator=v.spec.name, compute=False,
+                            reference_parameters=parameters)
+    except InputError as exc:
+        return Outcome(math.nan, None, f"not run: {exc}. Run `{command}`", [])
+    rows = [r for r in report.rows if r.difference_eV is not None]
+    if not rows:
+        return Outcome(math.nan, None, f"no {reference} single points stored for {v.spec.name}'s structures yet: run "
+                                       f"`{command}`", [])
+    parts = []
+    for kind in ("insertion", "barrier"):
+        mine = sorted((r for r in rows if r.kind == kind), key=lambda r: (r.percent or 0.0, r.dopant or ""))
+        if mine:
+            parts.append(f"{kind}: " + ", ".join(f"{'pure' if r.dopant in (None, 'Si') else r.dopant} "
+                                                  f"{r.item.split()[0]} {r.difference_eV:+.3f}" for r in mine))
+    value = sum(abs(r.difference_eV) for r in rows) / len(rows)  # type: ignore[arg-type]
+    sources = sorted({k for r in rows for k in r.sources})
+    return Outcome(value, None, f"{len(rows)} number(s), {reference} - {v.spec.name} (eV): " + "; ".join(parts), sources)
+
+
 @dataclass(frozen=True)
 class CheckDef:
     """A check: its name, what it needs and how it is judged (the numbers come from ``run``)."""
@@ -491,6 +525,9 @@ CHECKS: tuple[CheckDef, ...] = (
              f"minimum of E_a,eff over 0-12.5 % within {GE_WINDOW[0]:g}-{GE_WINDOW[1]:g} %, "
              f"> {1000 * GE_DEPTH_EV:.0f} meV below both ends", f"{ZHU_2019} (barrier minimum at 6.25 atom % Ge)",
              _ge_trend),
+    CheckDef("DFT cross-check: mean |GPAW - calculator|", ("Si", "Li"), "GPAW PBE at the same geometries", "eV",
+             "measured, not judged (stored single points of `sianode crosscheck`)",
+             "sianode crosscheck (GPAW PBE, plane waves 300 eV, Gamma point; README)", _dft_crosscheck),
     CheckDef("E_ins(T) converged, 64 vs 216 sites", ("Si", "Li"), 0.0, "eV", "|difference| < 0.05 eV",
              "convergence check (PHYSICS.md section 1)", _convergence, quick=False),
 )
@@ -554,8 +591,10 @@ def run_validation(
                 checks.append(Check(**row, value=None, passed=None, status=SKIPPED,
                                     note=f"cannot run here: {exc}"))
             else:
-                checks.append(Check(**row, value=float(out.value), passed=bool(out.passed), note=out.note,
-                                    sources=out.sources))
+                measured = out.passed is None
+                checks.append(Check(**row, value=None if measured and not math.isfinite(out.value) else float(out.value),
+                                    passed=None if measured else bool(out.passed), note=out.note, sources=out.sources,
+                                    status=MEASURED if measured else ""))
     return checks
 
 

@@ -344,3 +344,30 @@ def test_tiny_gpaw_crosscheck(cstore):
     e = {d["labels"]["structure_role"]: d["output"]["energy_eV"] for d in docs}
     n_li = len(docs[2]["input"]["structure"]["symbols"])
     assert row.reference_eV == pytest.approx(e["insertion"] - e["host"] - e["li_metal"] / n_li, abs=1e-9)
+
+
+def test_read_only_reports_what_is_stored_and_computes_nothing(cstore):
+    computed = xc.crosscheck(cstore, reference="lj-test", reference_parameters=OTHER)
+    n_docs = cstore.coll.count_documents({})
+    read = xc.crosscheck(cstore, reference="lj-test", reference_parameters=OTHER, compute=False)
+    assert [r.as_dict() for r in read.rows] == [r.as_dict() for r in computed.rows]
+    never = xc.crosscheck(cstore, reference="lj-test", reference_parameters={"epsilon_eV": 0.77}, compute=False)
+    assert never.rows == [] and cstore.coll.count_documents({}) == n_docs
+
+
+def test_validate_shows_the_stored_differences(cstore, monkeypatch):
+    """``sianode validate``'s DFT row reads the stored single points of the calculator's structures."""
+    from types import SimpleNamespace
+
+    from sianode.calculators import get_calculator
+    from sianode.recipes import validate
+
+    report = xc.crosscheck(cstore, reference="lj-test", reference_parameters=OTHER)
+    diffs = [abs(r.difference_eV) for r in report.rows]
+    monkeypatch.setattr(validate, "DFT_REFERENCE", ("lj-test", OTHER))
+    out = validate._dft_crosscheck(SimpleNamespace(store=cstore, spec=get_calculator("lj-test")))
+    assert out.passed is None and out.value == pytest.approx(sum(diffs) / len(diffs))
+    assert f"{len(diffs)} number(s)" in out.note and "barrier" in out.note
+    monkeypatch.setattr(validate, "DFT_REFERENCE", ("lj-test", {"epsilon_eV": 0.77}))
+    out = validate._dft_crosscheck(SimpleNamespace(store=cstore, spec=get_calculator("lj-test")))
+    assert math.isnan(out.value) and "sianode crosscheck --reference lj-test" in out.note
