@@ -54,6 +54,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
+from sianode.errors import InputError
 from sianode.store import COMPLETED, schema
 from sianode.workflows import steps
 from sianode.workflows.params import NEBParams, ReferenceParams, RelaxParams
@@ -352,11 +353,17 @@ def hop_stage(store: StoreLike, calculator: CalculatorLike, *, host: Mapping[str
     relaxation of an equivalent structure. The NEB's content key holds both end
     structures; its labels name the path (``hop``, ``h_site``, ``hop_multiplicity``,
     ``start_site``, ``end_site``, ``start_key``/``end_key``: the insertion documents,
-    ``unordered: true``). A failed host or insertion skips the NEB with a reason.
+    ``unordered: true``). A failed host or insertion skips the NEB with a reason. When the
+    relaxed host has lost a symmetry of the ideal doped cell (the operation no longer maps it
+    onto itself within 0.3 A, e.g. a dopant relaxed off its site), Li at that end is relaxed
+    where the hop puts it (role ``hop_end``, label ``symmetry_broken``) and its key is the
+    end's key.
 
     A ``hop`` without ``start_site`` (a Firework written before hop paths existed) relaxes
     both end points itself, as then (role ``hop_end``).
     """
+    from sianode.structures import insert_li
+
     if "start_site" not in hop:
         return _ordered_hop_stage(store, calculator, host=host, labels=labels, hop=hop, relax=relax, neb=neb,
                                   parents=parents)
@@ -375,8 +382,20 @@ def hop_stage(store: StoreLike, calculator: CalculatorLike, *, host: Mapping[str
                              stats, passed.get(site["label"]))
         if doc.get("status") != COMPLETED:
             return _skip(f"{end} insertion {site['label']}", doc, stats)
+        try:
+            ends[end] = _end_point(store, doc, ideal, dopants, site, hop[end], relaxed)  # type: ignore[arg-type]
+        except InputError as exc:  # the relaxed host lost a symmetry of the ideal doped cell
+            log.warning("hop %s: %s; relaxing Li at its %s site instead of mapping the %s insertion",
+                        hop["label"], exc, end, site["label"])
+            doc = steps.relax_step(store, insert_li(relaxed, hop[end]), calculator,  # type: ignore[arg-type]
+                                   params=relax_params(relax, cell=False),
+                                   labels={**labels, "host_key": host_key, "hop": hop["label"],
+                                           "role": schema.ROLE_HOP_END, "end": end, "site": site["label"],
+                                           "symmetry_broken": True}, stats=stats)
+            if doc.get("status") != COMPLETED:
+                return _skip(f"hop {end}", doc, stats)
+            ends[end] = steps.relaxed_atoms(store, doc)
         docs[end] = doc
-        ends[end] = _end_point(store, doc, ideal, dopants, site, hop[end], relaxed)  # type: ignore[arg-type]
     neb_labels = {**labels, "role": schema.ROLE_HOP, "hop": hop["label"], "h_site": hop["h_label"],
                   "hop_multiplicity": hop["multiplicity"], "start_site": hop["start_site"],
                   "end_site": hop["end_site"], "distance_to_dopant_A": hop["distance_to_dopant_A"],

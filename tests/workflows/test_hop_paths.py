@@ -261,3 +261,31 @@ def test_bad_hops_one_line_exit_2(hops, needles, db_uri, tmp_path, wf, capsys):
     assert len(err) == 1 and err[0].startswith("sianode: error: campaign.yaml: hops")
     for needle in needles:
         assert needle in err[0], err[0]
+
+
+def test_host_that_lost_its_symmetry_relaxes_the_end_point_itself(store, probe, monkeypatch):
+    """When the mapping is no symmetry of the relaxed host (measured in a lj-test scale run: the
+    hop FIZZLED), Li is relaxed at the hop's end site (role hop_end) and the NEB still runs."""
+    from sianode.errors import InputError
+    from sianode.workflows import stages
+    from sianode.workflows.plan import plan_host
+
+    plan = plan_host("B", 1, 2, hops=("near",))
+    hop = next(h for h in plan.hops if h.start_site != h.end_site)
+
+    def broken(*args, **kwargs):
+        raise InputError("the operation does not map the reference onto itself within 0.3 A")
+
+    monkeypatch.setattr(stages, "_end_point", broken)
+    out = stages.hop_stage(store, probe, host=plan.host_params(), labels=plan.labels("c"), hop=hop.as_dict(),
+                           relax=RELAX, neb=NEB)
+    assert out.status == "completed", out.reason
+    (neb,) = store.find({"kind": "neb"})
+    start, end = store.get(neb["labels"]["start_key"]), store.get(neb["labels"]["end_key"])
+    # Li put where the hop starts IS the start class's insertion (same structure, same key);
+    # the end point is relaxed at the hop's end site
+    assert start["labels"]["role"] == "insertion" and start["labels"]["site"] == hop.start_site
+    assert end["labels"]["role"] == "hop_end" and end["labels"]["symmetry_broken"] is True
+    energies = neb["output"]["energies_eV"]
+    assert energies[0] == pytest.approx(start["output"]["energy_eV"], abs=1e-9)
+    assert energies[-1] == pytest.approx(end["output"]["energy_eV"], abs=1e-9)
