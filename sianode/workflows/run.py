@@ -48,6 +48,8 @@ PROGRESS_LOG = "progress.log"
 RUNS = "sianode_runs"
 #: collection of (campaign, spec hash) markers that make adding a campaign atomic
 CAMPAIGN_MARKERS = "sianode_campaigns"
+#: how long a run waits for another run that is adding the same campaign, seconds
+ADD_WAIT_S = 60.0
 #: how often the run reads Firework states at most / at least (it adapts to the database's speed)
 POLL_MAX_S = 10.0
 
@@ -137,7 +139,7 @@ def add_campaign(lp: Any, spec: Any) -> tuple[list[int], bool]:
     try:
         markers.insert_one({**marker, "created": time.time()})
     except DuplicateKeyError:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + ADD_WAIT_S
         while time.monotonic() < deadline:  # the other run is adding it now
             if _added(lp, spec.name, spec_hash) and find_workflow(lp, spec.name, spec_hash) is not None:
                 return campaign_fw_ids(lp, spec.name, spec_hash), False
@@ -173,10 +175,12 @@ def _added(lp: Any, name: str, spec_hash: str) -> bool:
 
 
 def _delete_partial(lp: Any, name: str, spec_hash: str) -> None:
-    """Remove what an add cut short left (workflows and Fireworks of this campaign and spec)."""
-    for wf in lp.workflows.find(workflow_query(name, spec_hash), {"nodes": 1}):
-        lp.delete_wf(wf["nodes"][0])
-    lp.fireworks.delete_many(campaign_query(name, spec_hash))
+    """Remove what an add cut short left: the workflows and Fireworks of this campaign and spec
+    (a bulk add inserts the workflows first, so some may have no Fireworks; none has a launch)."""
+    workflows = lp.workflows.delete_many(workflow_query(name, spec_hash)).deleted_count
+    fireworks = lp.fireworks.delete_many(campaign_query(name, spec_hash)).deleted_count
+    log.warning("campaign %s: removed %d workflow(s) and %d Firework(s) of an add cut short", name, workflows,
+                fireworks)
 
 
 # ------------------------------------------------------------------ recovery (see recovery.py)
