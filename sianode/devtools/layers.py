@@ -37,9 +37,6 @@ LAYERS: tuple[tuple[str, int, str], ...] = (
     ("sianode.workflows", 6, "workflows"),
     ("sianode.analysis", 7, "analysis"),
     ("sianode.recipes", 8, "recipes"),
-    ("sianode.demo", 8, "recipes"),  # until it moves into sianode.recipes
-    ("sianode.validate", 8, "recipes"),
-    ("sianode.crosscheck", 8, "recipes"),
     ("sianode.cli", 9, "cli"),
     ("sianode.commands", 9, "cli"),
     ("sianode.__main__", 9, "cli"),
