@@ -18,13 +18,16 @@ Firework (check-out, state changes, the workflow lock), and the results store on
    written (``matched_count == 0``) and the call starts again from 1;
 3. the document before (read in 1) or after (read again by ``_id``), as asked.
 
+A ``find_one_and_replace(..., upsert=True)`` that finds nothing inserts the replacement
+(``insert_one``; FireWorks creates every launch that way), as the server would.
+
 A caller sees what ``find_one_and_update`` promises: the write happens only to a document
 that matches ``filter`` at the moment of the write, at most one of two racing callers
 claims a document, a ``$inc`` counter never hands out one value twice, and the document
 returned ``before`` holds the written fields' values as they were just before the write.
 Only fields the update does not write may be from a moment slightly earlier (another
 process's later write to them is ordered after this call). Anything this cannot say
-exactly (an upsert that inserts, positional paths ``$``, update operators other than
+exactly (an update's upsert that inserts, positional paths ``$``, update operators other than
 those in :data:`OPERATORS`, a pipeline update, extra arguments, a dotted projection) is
 passed to the server's own ``findAndModify`` unchanged, as is a call still losing its
 race after :data:`RETRIES` rounds.
@@ -192,19 +195,36 @@ class AtomicCollection:
 
         if kwargs or any(str(k).startswith("$") for k in replacement):
             return server()
+        def insert() -> Any:  # an upsert that finds nothing inserts the replacement (_id from the filter)
+            doc = dict(replacement)
+            if "_id" in filter and not isinstance(filter["_id"], Mapping):
+                doc.setdefault("_id", filter["_id"])
+            return self._collection.insert_one(doc).inserted_id
+
         return self._emulate(filter, lambda doc: [k for k in {**doc, **replacement} if k != "_id"],
                              lambda cond: self._collection.replace_one(cond, replacement), projection, sort, upsert,
-                             return_document, server)
+                             return_document, server, insert)
 
     def _emulate(self, filter: Mapping[str, Any], paths_of: Callable[[Mapping[str, Any]], list[str]],
                  write: Callable[[dict[str, Any]], Any], projection: Any, sort: Any, upsert: bool,
-                 return_document: bool, server: Callable[[], Any]) -> Any:
+                 return_document: bool, server: Callable[[], Any],
+                 insert: Callable[[], Any] | None = None) -> Any:
+        from pymongo.errors import DuplicateKeyError
+
         if not return_document and _project({}, projection) is None:  # e.g. a dotted projection
             return server()
         for _ in range(RETRIES):
             before = self._collection.find_one(filter, sort=sort)
             if before is None:
-                return server() if upsert else None
+                if not upsert:
+                    return None
+                if insert is None:  # an update's upsert builds its document from the filter: the server's
+                    return server()
+                try:
+                    inserted = insert()
+                except DuplicateKeyError:  # another process inserted it meanwhile: update that one
+                    continue
+                return self._collection.find_one({"_id": inserted}, projection) if return_document else None
             terms = guard(before, paths_of(before))
             # "_id" first: the embedded server serves a query from the index of its first indexed field
             condition = {"_id": before["_id"]}

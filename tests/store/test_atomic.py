@@ -125,3 +125,15 @@ def test_store_and_launchpad_use_it(store, db_uri):
         assert all(isinstance(getattr(lp, n), AtomicCollection) for n in ("fireworks", "workflows", "launches"))
     finally:
         lp.connection.close()
+
+
+def test_replace_upsert_inserts_without_the_server_find_and_modify(db, monkeypatch):
+    """FireWorks creates each launch with find_one_and_replace(upsert=True): an insert here."""
+    coll = AtomicCollection(db["launches"])
+    calls = []
+    monkeypatch.setattr(coll.wrapped.__class__, "find_one_and_replace",
+                        lambda self, *a, **k: calls.append(a) or None)
+    assert coll.find_one_and_replace({"launch_id": 7}, {"launch_id": 7, "state": "RESERVED"}, upsert=True) is None
+    doc = coll.find_one_and_replace({"_id": "x"}, {"state": "NEW"}, upsert=True, return_document=True)
+    assert doc == {"_id": "x", "state": "NEW"} and calls == []
+    assert coll.find_one({"launch_id": 7})["state"] == "RESERVED"
