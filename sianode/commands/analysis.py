@@ -178,6 +178,8 @@ def validate(
     calculator: Optional[str] = typer.Option(None, "--calculator", help="Calculator to validate (default sevennet)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of checks."),
     quick: bool = typer.Option(False, "--quick", help="Skip the 216-site supercell convergence check."),
+    skip: Optional[list[str]] = typer.Option(None, "--skip", help="A check not to run (repeatable): lattice, h-t, "
+                                             "barrier, ordering, ge-trend, dft, convergence."),
 ) -> None:
     """Compare the calculator with literature values; exit 1 when a check fails."""
     import json
@@ -185,7 +187,7 @@ def validate(
     from sianode.recipes.validate import exit_code, render_report, run_validation
 
     with cli_store(ctx) as store:
-        checks = run_validation(store, calculator=calculator, quick=quick,
+        checks = run_validation(store, calculator=calculator, quick=quick, skip=tuple(skip or ()),
                                 progress=not (as_json or (ctx.obj is not None and ctx.obj.quiet)))
     if as_json:
         typer.echo(json.dumps([c.as_dict() for c in checks], indent=1))

@@ -44,7 +44,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from sianode.errors import CalculationFailed, InputError
 from sianode.store import schema
@@ -512,25 +512,33 @@ class CheckDef:
     citation: str
     run: Callable[[_Validator], Outcome]
     quick: bool = True
+    #: short name for ``sianode validate --skip``
+    id: str = ""
 
 
 CHECKS: tuple[CheckDef, ...] = (
-    CheckDef("Si lattice constant", ("Si",), A_SI_EXPT_A, "A", "within 1 %", A_EXPT_CITATION, _lattice),
-    CheckDef("E_H - E_T, pure Si", ("Si", "Li"), "> 0", "eV", "> 0 (Li prefers T)", WAN_2010, _h_minus_t),
+    CheckDef("Si lattice constant", ("Si",), A_SI_EXPT_A, "A", "within 1 %", A_EXPT_CITATION, _lattice, id="lattice"),
+    CheckDef("E_H - E_T, pure Si", ("Si", "Li"), "> 0", "eV", "> 0 (Li prefers T)", WAN_2010, _h_minus_t, id="h-t"),
     CheckDef("T->H->T barrier, pure Si", ("Si", "Li"), "0.58 (DFT) / 0.66 (expt)", "eV", "0.40-0.80 eV",
-             f"{WAN_2010} (DFT); {PELL_1960} (expt)", _pure_barrier),
+             f"{WAN_2010} (DFT); {PELL_1960} (expt)", _pure_barrier, id="barrier"),
     CheckDef("E_ins nearest T: B < pure < P", ("Si", "Li", "B", "P"), "> 0", "eV",
-             "min(pure - B, P - pure) > 0", LONG_2011, _ordering),
+             "min(pure - B, P - pure) > 0", LONG_2011, _ordering, id="ordering"),
     CheckDef("Ge trend: E_a,eff(x) lowest at 6.25 %", ("Si", "Li", "Ge"), ZHU_MINIMUM_PERCENT, "atom %",
              f"minimum of E_a,eff over 0-12.5 % within {GE_WINDOW[0]:g}-{GE_WINDOW[1]:g} %, "
              f"> {1000 * GE_DEPTH_EV:.0f} meV below both ends", f"{ZHU_2019} (barrier minimum at 6.25 atom % Ge)",
-             _ge_trend),
+             _ge_trend, id="ge-trend"),
     CheckDef("DFT cross-check: mean |GPAW - calculator|", ("Si", "Li"), "GPAW PBE at the same geometries", "eV",
              "measured, not judged (stored single points of `sianode crosscheck`)",
-             "sianode crosscheck (GPAW PBE, plane waves 300 eV, Gamma point; README)", _dft_crosscheck),
+             "sianode crosscheck (GPAW PBE, plane waves 300 eV, Gamma point; README)", _dft_crosscheck,
+             id="dft"),
     CheckDef("E_ins(T) converged, 64 vs 216 sites", ("Si", "Li"), 0.0, "eV", "|difference| < 0.05 eV",
-             "convergence check (PHYSICS.md section 1)", _convergence, quick=False),
+             "convergence check (PHYSICS.md section 1)", _convergence, quick=False,
+             id="convergence"),
 )
+
+
+#: the ids ``--skip`` takes, in :data:`CHECKS` order
+CHECK_IDS: tuple[str, ...] = tuple(c.id for c in CHECKS)
 
 
 def run_validation(
@@ -540,6 +548,7 @@ def run_validation(
     quick: bool = False,
     settings: ValidationSettings | None = None,
     progress: bool | Callable[[str], None] = False,
+    skip: Sequence[str] = (),
 ) -> list[Check]:
     """Run every check for one calculator.
 
@@ -554,6 +563,9 @@ def run_validation(
         Default :data:`DEFAULT_SETTINGS` (the campaign defaults).
     progress : bool or callable
         True: log each calculation step at INFO level; a callable receives the messages.
+    skip : sequence of str
+        Check ids (:data:`CHECK_IDS`: lattice, h-t, barrier, ordering, ge-trend, dft,
+        convergence) not to run, e.g. ``ge-trend`` for a slow model; reported as skipped.
 
     Returns
     -------
@@ -564,6 +576,9 @@ def run_validation(
     """
     from sianode.calculators import DEFAULT_CALCULATOR, get_calculator
 
+    unknown = [c for c in skip if c not in CHECK_IDS]
+    if unknown:
+        raise InputError(f"--skip {', '.join(map(repr, unknown))} is not a check; allowed: {', '.join(CHECK_IDS)}")
     spec = get_calculator(calculator or DEFAULT_CALCULATOR)
     report: Callable[[str], None]
     if callable(progress):
@@ -582,6 +597,8 @@ def run_validation(
                                 note=f"calculator {spec.name} does not support {', '.join(missing)}"))
         elif quick and not c.quick:
             checks.append(Check(**row, value=None, passed=None, status=SKIPPED, note="skipped with --quick"))
+        elif c.id in skip:
+            checks.append(Check(**row, value=None, passed=None, status=SKIPPED, note=f"skipped with --skip {c.id}"))
         else:
             try:
                 out = c.run(v)

@@ -284,3 +284,14 @@ def test_default_calculator_validates(store):
     ge = next(c for name, c in checks.items() if name.startswith("Ge"))
     assert ge.value is not None and "E_a,eff(x) eV" in ge.note
     assert ge.passed is False, f"SevenNet now reproduces the Ge trend ({ge.note}): update README"
+
+
+def test_skip_names_checks_and_bad_ids_are_one_line(validated, capsys):
+    store, uri, checks, _, _ = validated
+    again = val.run_validation(store, "lj-test", settings=LOOSE, quick=True, skip=("ge-trend", "dft"))
+    by_id = dict(zip(val.CHECK_IDS, again))
+    assert by_id["ge-trend"].status == val.SKIPPED and "--skip ge-trend" in by_id["ge-trend"].note
+    assert by_id["dft"].status == val.SKIPPED
+    assert [c.as_dict() for c in again[:4]] == [c.as_dict() for c in checks[:4]]
+    code, _, err = run_cli(["--db", uri, "validate", "--calculator", "lj-test", "--skip", "ge"], capsys)
+    assert code == 2 and "'ge' is not a check" in err and "ge-trend" in err and err.count("\n") == 1
