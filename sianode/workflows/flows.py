@@ -63,6 +63,20 @@ META_PART = "sianode_part"
 
 #: workflow layouts: one workflow per campaign, or one per host (the default: see :func:`build_workflows`)
 LAYOUTS = ("per-host", "one")
+#: ``fireworks: auto`` gives each host one Firework (``host``) from this many hosts on
+AUTO_HOST_FIREWORKS = 64
+
+
+def firework_granularity(spec: CampaignSpec, plan: CampaignPlan) -> str:
+    """``calculation`` (one Firework per calculation) or ``host`` (one per host, its insertions
+    and hops run in turn: :class:`~sianode.workflows.tasks.HostWorkTask`): the spec's
+    ``fireworks``, or for ``auto`` ``host`` when the plan has at least
+    :data:`AUTO_HOST_FIREWORKS` hosts (enough Fireworks to keep that many workers busy, and a
+    FireWorks update per host instead of per calculation: ``benchmarks/scale.py``)."""
+    chosen = getattr(spec, "fireworks", "auto")
+    if chosen != "auto":
+        return chosen
+    return "host" if len(plan.hosts) >= AUTO_HOST_FIREWORKS else "calculation"
 
 
 def build_workflow(spec: CampaignSpec, plan: CampaignPlan | None = None) -> Workflow:
@@ -114,7 +128,7 @@ def build_workflows(spec: CampaignSpec, plan: CampaignPlan | None = None, *,
     """
     from fireworks import Firework, Workflow
 
-    from sianode.workflows.tasks import HopTask, HostTask, InsertionTask, LatticeTask, ReferenceTask
+    from sianode.workflows.tasks import HopTask, HostTask, HostWorkTask, InsertionTask, LatticeTask, ReferenceTask
 
     if layout not in LAYOUTS:
         from sianode.errors import InputError
@@ -122,6 +136,7 @@ def build_workflows(spec: CampaignSpec, plan: CampaignPlan | None = None, *,
         raise InputError(f"workflow layout = {layout!r} not allowed; allowed: {', '.join(LAYOUTS)}")
     one = layout == "one"
     plan = plan or plan_campaign(spec)
+    per_host = firework_granularity(spec, plan) == "host"
     name = spec.name
     spec_hash = spec.spec_hash()
     calc = spec.calculator_spec().as_dict()
@@ -140,6 +155,14 @@ def build_workflows(spec: CampaignSpec, plan: CampaignPlan | None = None, *,
     for host in plan.hosts:
         labels = host.labels(name)
         params = host.host_params()
+        if per_host:  # the host and its Li work in one Firework
+            host_fw = fw(HostWorkTask(calculator=calc, host=params, labels=labels,
+                                      sites=[site.as_dict() for site in host.sites],
+                                      hops=[hop.as_dict() for hop in host.hops], relax=relax, neb=neb),
+                         f"host:{host.name}", "host_work", [lattice] if one else None, priority=2)
+            host_fws[host.name] = host_fw
+            parts.append((host.name, [host_fw]))
+            continue
         host_fw = fw(HostTask(calculator=calc, host=params, labels=labels, relax=relax), f"host:{host.name}",
                      "host", [lattice] if one else None, priority=2)
         host_fws[host.name] = host_fw
@@ -162,6 +185,7 @@ def build_workflows(spec: CampaignSpec, plan: CampaignPlan | None = None, *,
 
         parts.extend(("ensemble", [f]) for f in ensemble_fireworks(spec, plan, host_fws, fw))
     metadata = {META_CAMPAIGN: name, META_HASH: spec_hash, "sianode_spec": spec.as_dict(),
+                "fireworks": "host" if per_host else "calculation",
                 "n_hosts": len(plan.hosts), "n_insertions": plan.n_insertions, "n_hops": plan.n_hops}
     if one:
         return [Workflow([f for _, fws in parts for f in fws], name=f"sianode:{name}",

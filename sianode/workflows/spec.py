@@ -44,6 +44,11 @@ key                    default        allowed
 ``max_arrangements``   --             old spelling of ``{compact: n}`` (still accepted;
                                       not together with ``arrangements``)
 ``threads``            1              torch / OpenMP threads per worker
+``fireworks``          ``auto``       ``calculation``: one Firework per calculation (most
+                                      parallel); ``host``: one Firework per host running its
+                                      insertions and hops in turn (far fewer FireWorks
+                                      updates: campaigns of thousands); ``auto``: ``host``
+                                      from 64 hosts on (not part of the spec hash)
 =====================  =============  =====================================================
 
 Host cells (``relax.host_cell``)
@@ -202,6 +207,8 @@ class CampaignSpec(_Strict):
     max_arrangements: int | None = Field(None, ge=1, le=1000,
                                          description="old spelling of arrangements: {compact: n}, n 1-1000")
     threads: int = Field(1, ge=1, le=256, description="threads per worker, 1-256")
+    fireworks: Literal["auto", "calculation", "host"] = Field(
+        "auto", description="auto, calculation (one Firework per calculation) or host (one per host)")
 
     _hops_check = field_validator("hops", mode="before")(_check_hops)
     _arrangements_check = field_validator("arrangements", mode="before")(_check_arrangements)
@@ -245,10 +252,11 @@ class CampaignSpec(_Strict):
         return data
 
     def spec_hash(self) -> str:
-        """SHA-256 of everything that defines the results (``threads`` left out; ``relax.host_cell``
+        """SHA-256 of everything that defines the results (``threads`` and ``fireworks`` left out; ``relax.host_cell``
         left out when false, so specs written before that key keep their hash)."""
         data = self.as_dict()
         data.pop("threads", None)
+        data.pop("fireworks", None)  # how the work is cut into Fireworks, not what it computes
         if not data["relax"].get("host_cell", True):
             # host_cell: false is what every campaign did before the key existed: same hash
             data["relax"].pop("host_cell")
@@ -479,4 +487,6 @@ reference:                      # bcc Li, mu_Li
   fmax: 0.01                    # eV/A
 
 threads: 1                      # torch/OpenMP threads per worker (`sianode run --workers N`)
+fireworks: auto                 # calculation (one Firework each), host (one per host: campaigns
+                                # of thousands), auto (host from 64 hosts on)
 """

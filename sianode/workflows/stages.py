@@ -97,11 +97,17 @@ class StageOutcome:
     keys: dict[str, str] = field(default_factory=dict)
     stats: steps.StepStats = field(default_factory=steps.StepStats)
     lattice_constant_A: float | None = None
+    #: (what, status, reason) of each failed or skipped part of a stage that runs several
+    #: (:func:`host_work_stage`)
+    problems: list[tuple[str, str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "key": self.key, "reason": self.reason, "keys": dict(self.keys),
-                "computed": self.stats.computed, "reused": self.stats.reused,
-                "calc_wall_s": self.stats.wall_s}
+        out = {"status": self.status, "key": self.key, "reason": self.reason, "keys": dict(self.keys),
+               "computed": self.stats.computed, "reused": self.stats.reused,
+               "calc_wall_s": self.stats.wall_s}
+        if self.problems:
+            out["problems"] = [list(p) for p in self.problems]
+        return out
 
 
 @dataclass(frozen=True)
@@ -431,3 +437,53 @@ def _ordered_hop_stage(store: StoreLike, calculator: CalculatorLike, *, host: Ma
     doc = steps.neb_step(store, steps.relaxed_atoms(store, ends["start"]), steps.relaxed_atoms(store, ends["end"]),
                          calculator, params=neb_params(neb), labels=neb_labels, stats=stats)
     return _outcome(doc, stats, host=host_key, start=ends["start"]["key"], end=ends["end"]["key"])
+
+
+def host_work_stage(store: StoreLike, calculator: CalculatorLike, *, host: Mapping[str, Any],
+                    labels: Mapping[str, Any], sites: list[Mapping[str, Any]], hops: list[Mapping[str, Any]],
+                    relax: Mapping[str, Any], neb: Mapping[str, Any],
+                    parents: ParentKeys | None = None) -> StageOutcome:
+    """A host and all its Li work in one call: the Firework of a ``fireworks: host`` campaign.
+
+    Runs :func:`host_stage`, then :func:`insertion_stage` for each of ``sites`` and
+    :func:`hop_stage` for each of ``hops``, in that order, passing each its parents' keys as
+    the workflow would: the same calculations with the same content keys as one Firework per
+    calculation, each through the store, so a Firework rerun after a crash finds every
+    calculation that finished. A failed or skipped insertion or hop is listed in
+    ``problems`` (with its reason) and the rest goes on; the outcome is ``completed`` only
+    when every part is.
+    """
+    stats = steps.StepStats()
+
+    def add(out: StageOutcome, what: str) -> StageOutcome:
+        for name in ("computed", "reused", "failed", "wall_s"):
+            setattr(stats, name, getattr(stats, name) + getattr(out.stats, name))
+        stats.keys.extend(out.stats.keys)
+        if out.status != COMPLETED_:
+            problems.append((what, out.status, str(out.reason)))
+        return out
+
+    problems: list[tuple[str, str, str]] = []
+    parent = add(host_stage(store, calculator, host=host, labels=labels, relax=relax, parents=parents), "host")
+    if parent.status != COMPLETED_:
+        return StageOutcome(parent.status, parent.key, parent.reason, dict(parent.keys), stats, problems=problems)
+    keys = {"lattice": parent.keys.get("lattice"), "host": parent.key}
+    passed = ParentKeys(lattice=keys["lattice"], host=parent.key)
+    insertions: dict[str, str] = {}
+    for site in sites:
+        out = add(insertion_stage(store, calculator, host=host, labels=labels, site=site, relax=relax,
+                                  parents=passed), f"insertion:{site['label']}")
+        if out.key is not None:
+            insertions[str(site["label"])] = out.key
+            keys[f"insertion:{site['label']}"] = out.key
+    with_insertions = ParentKeys(lattice=passed.lattice, host=parent.key, insertions=insertions)
+    for hop in hops:
+        out = add(hop_stage(store, calculator, host=host, labels=labels, hop=hop, relax=relax, neb=neb,
+                            parents=with_insertions), f"hop:{hop['label']}")
+        if out.key is not None:
+            keys[f"hop:{hop['label']}"] = out.key
+    n = 1 + len(sites) + len(hops)
+    if problems:
+        return StageOutcome(FAILED_, parent.key, f"{len(problems)} of {n} parts failed or were skipped: "
+                            + "; ".join(f"{w}: {r}" for w, _, r in problems)[:2000], keys, stats, problems=problems)
+    return StageOutcome(COMPLETED_, parent.key, None, keys, stats)

@@ -71,6 +71,8 @@ def problems(lp: Any, fw_ids: list[int]) -> list[tuple[str, str, str]]:
             exc = data.get("_exception") or {}
             trace = str(exc.get("_stacktrace") or "").strip().splitlines()
             out.append((fw["name"], "fizzled", trace[-1] if trace else "unknown error"))
+        elif data.get("problems"):  # a Firework of several calculations names each failed one
+            out.extend((f"{fw['name']}:{what}", str(status), str(reason)) for what, status, reason in data["problems"])
         elif data.get("status") in ("failed", "skipped"):
             out.append((fw["name"], data["status"], str(data.get("reason"))))
     return sorted(out)

@@ -145,6 +145,20 @@ class HopTask(FiretaskBase):
 
 
 @explicit_serialize
+class HostWorkTask(FiretaskBase):
+    """A host, its insertions and its hops in one Firework (``fireworks: host``; see
+    :func:`~sianode.workflows.stages.host_work_stage`)."""
+
+    required_params = ["calculator", "host", "labels", "sites", "hops", "relax", "neb"]
+
+    def run_task(self, fw_spec: dict[str, Any]) -> FWAction:
+        calc = task_calculator(self, fw_spec)
+        return action(stages.host_work_stage(task_store(fw_spec), calc, host=self["host"], labels=self["labels"],
+                                             sites=self["sites"], hops=self["hops"], relax=self["relax"],
+                                             neb=self["neb"], parents=parent_keys(fw_spec)))
+
+
+@explicit_serialize
 class AnalysisTask(FiretaskBase):
     """Compatibility only: Fireworks of earlier releases end with this task. It does nothing
     (the workflow never calls analysis): derived values are computed by :mod:`sianode.analysis`
