@@ -30,9 +30,18 @@ def optimizer_class(name: str) -> Any:
 
 
 def _stress_or_none(atoms: Any) -> np.ndarray | None:
+    """The stress in Voigt order (6,), eV/A^3; None without a 3D cell or a stress result.
+
+    Some calculators (CHGNet) leave the full 3x3 tensor in ``results``: it is converted as
+    ASE's ``get_stress(voigt=True)`` does."""
     if atoms.cell.rank < 3 or "stress" not in atoms.calc.results:
         return None
-    return np.array(atoms.calc.results["stress"], dtype=float)
+    stress = np.array(atoms.calc.results["stress"], dtype=float)
+    if stress.shape == (3, 3):
+        from ase.stress import full_3x3_to_voigt_6_stress
+
+        stress = full_3x3_to_voigt_6_stress(stress)
+    return stress.reshape(6)
 
 
 def single_point(atoms: Any, calculator: Any = DEFAULT_CALCULATOR) -> SinglePointResult:

@@ -103,3 +103,19 @@ def test_bcc_li_reference_with_test_calculator():
     assert ref.mu_Li_eV == pytest.approx(ref.energy_eV / 2)
     doc = json.loads(json.dumps(ref.as_dict()))
     assert doc["n_atoms"] == 2 and doc["a_A"] > 0
+
+
+def test_chgnet_cell_relax_stores_a_voigt_stress(si8_rattled):
+    """CHGNet leaves a 3x3 stress in its results: stored as Voigt (6,), as the document model wants
+    (it failed every chgnet relaxation of a cell with 'relax output does not fit RelaxOutput')."""
+    from ase.stress import full_3x3_to_voigt_6_stress
+
+    from sianode.store.documents import RelaxOutput
+
+    spec = get_calculator("chgnet", threads=1)
+    result = relax(si8_rattled, spec, fmax=0.05, cell=True, steps=100)
+    assert result.stress_eV_A3.shape == (6,)
+    atoms = si8_rattled.copy()
+    atoms.calc = spec.make()
+    assert np.allclose(full_3x3_to_voigt_6_stress(atoms.get_stress(voigt=False)), atoms.get_stress())
+    RelaxOutput.model_validate(result.as_dict())
