@@ -175,7 +175,7 @@ def trends(
 
 def validate(
     ctx: typer.Context,
-    calculator: Optional[str] = typer.Option(None, "--calculator", help="Calculator to validate (default sevennet)."),
+    calculator: Optional[str] = typer.Option(None, "--calculator", help="Calculator to validate (default sevennet-mf0)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of checks."),
     quick: bool = typer.Option(False, "--quick", help="Skip the 216-site supercell convergence check."),
     skip: Optional[list[str]] = typer.Option(None, "--skip", help="A check not to run (repeatable): lattice, h-t, "

@@ -63,7 +63,7 @@ def crosscheck_command(
     ctx: typer.Context,
     reference: str = typer.Option("gpaw", "--reference", help="Reference calculator (gpaw: `make dft`)."),
     calculator: Optional[str] = typer.Option(
-        None, "--calculator", help="The campaign's calculator (default: the only one in the store, else sevennet)."),
+        None, "--calculator", help="The campaign's calculator (default: the only one in the store, else the default calculator)."),
     dopant: Optional[str] = typer.Option(None, "--dopant", help="B, P, S, Ge, or Si/pure."),
     percent: Optional[float] = typer.Option(None, "--percent", help="Dopant atom % (matched within 1e-3)."),
     kind: Optional[str] = typer.Option(None, "--kind", help="insertion | barrier (default: both)."),

@@ -62,12 +62,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from sianode.calculators.registry import DEFAULT_CALCULATOR
+
 log = logging.getLogger(__name__)
 
 DEMO_DOPANTS = ["B", "P", "S", "Ge"]
 _COMMON: dict[str, Any] = {
     "dopants": DEMO_DOPANTS,
-    "calculator": {"name": "sevennet"},
+    "calculator": {"name": DEFAULT_CALCULATOR},
     "relax": {"fmax": 0.05, "steps": 300},
     "neb": {"n_images": 3, "fmax": 0.05, "steps": 500},
     "reference": {"fmax": 0.01},

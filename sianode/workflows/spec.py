@@ -6,7 +6,7 @@ hops, with this calculator". Example (``sianode init`` writes a commented one)::
     name: demo
     dopants: [B, P, S, Ge]
     percents: [1.5, 3.1, 6.25]
-    calculator: {name: sevennet}
+    calculator: {name: sevennet-mf0}
 
 Keys and defaults
 -----------------
@@ -26,7 +26,7 @@ key                    default        allowed
 ``hops``               ``all``        ``all`` hop paths (one NEB per H-site class), ``near``,
                                       ``far``, ``none``, ``{within: R}`` (saddle within R
                                       Angstrom of a dopant, R > 0) or a list of them
-``calculator``         sevennet       ``{name: ..., parameters: {...}}``
+``calculator``         sevennet-mf0   ``{name: ..., parameters: {...}}``
 ``relax``              fmax 0.05,     ``fmax`` (eV/A, > 0), ``steps`` (>= 1), ``host_cell``
                        steps 300,     (true/false: relax each host's cell, see below)
                        host_cell
@@ -83,6 +83,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sianode.calculators.registry import DEFAULT_CALCULATOR
 from sianode.errors import InputError
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ class _Strict(BaseModel):
 class CalculatorSettings(_Strict):
     """Which calculator, with which parameters (see ``sianode calculators``)."""
 
-    name: str = Field("sevennet", description="a calculator name of `sianode calculators list`")
+    name: str = Field(DEFAULT_CALCULATOR, description="a calculator name of `sianode calculators list`")
     parameters: dict[str, Any] = Field(default_factory=dict, description="the calculator's parameters")
 
 
@@ -470,7 +471,7 @@ hops: all                       # every hop path: one NEB per H-site class (10 f
                                 # in 64 sites); near, far, none, {within: 4.0} (A), or a list
 
 calculator:
-  name: sevennet                # `sianode calculators list`; lj-test is NOT physics
+  name: sevennet-mf0            # `sianode calculators list`; lj-test is NOT physics
   parameters: {}
 
 relax:                          # hosts built at the calculator's own a (pure 8-atom cell relaxed)

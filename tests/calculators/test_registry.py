@@ -14,12 +14,12 @@ from sianode.errors import InputError
 
 def test_available_names_default_first():
     names = available_calculators()
-    assert names[0] == DEFAULT_CALCULATOR == "sevennet"
+    assert names[0] == DEFAULT_CALCULATOR == "sevennet-mf0"
     assert {"sevennet", "sevennet-l3i5", "chgnet", "gpaw", "tersoff", "sw", "lj-test"} <= set(names)
 
 
 def test_unknown_name_lists_allowed():
-    with pytest.raises(InputError, match="'nope'.*allowed: sevennet"):
+    with pytest.raises(InputError, match="'nope'.*allowed: sevennet-mf0"):
         get_calculator("nope")
 
 

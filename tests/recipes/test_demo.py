@@ -29,7 +29,9 @@ def test_demo_campaigns_are_three_concentrations_and_complete_one_dopant_network
 
     specs = demo.demo_specs()
     assert [s.name for s in specs] == ["demo", "demo-2in64", "demo-4in64"]
-    assert all(s.calculator.name == "sevennet" and s.dopants == ["B", "P", "S", "Ge"] for s in specs)
+    from sianode.calculators import DEFAULT_CALCULATOR
+
+    assert all(s.calculator.name == DEFAULT_CALCULATOR and s.dopants == ["B", "P", "S", "Ge"] for s in specs)
     plans = [plan_campaign(s) for s in specs]
     percents = sorted({round(h.percent, 4) for p in plans for h in p.hosts if h.dopant != "Si"})
     assert percents == [1.5625, 3.125, 6.25]

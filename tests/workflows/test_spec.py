@@ -20,7 +20,7 @@ def test_example_spec_validates():
     from sianode.workflows.spec import EXAMPLE_SPEC, campaign_from_dict
 
     data = yaml.safe_load(EXAMPLE_SPEC)
-    assert data["calculator"]["name"] == "sevennet"
+    assert data["calculator"]["name"] == "sevennet-mf0"
     data["calculator"]["name"] = "lj-test"  # never load the ML model in tests
     spec = campaign_from_dict(data)
     assert spec.dopants == ["B", "P", "S", "Ge"] and spec.percents == [1.5, 3.1, 6.25]
@@ -88,7 +88,7 @@ def test_init_writes_example(tmp_path, capsys):
     assert _cli(["init", str(path)]) == 0
     from sianode.workflows.spec import load_campaign
 
-    path.write_text(path.read_text().replace("name: sevennet", "name: lj-test"))
+    path.write_text(path.read_text().replace("name: sevennet-mf0", "name: lj-test"))
     assert load_campaign(path).name == "demo"
     assert _cli(["init", str(path)]) == 2  # no silent overwrite
 
@@ -109,8 +109,9 @@ def test_arrangements_default_and_old_max_arrangements(wf):
     data = old.as_dict()
     assert data["max_arrangements"] == 2 and "arrangements" not in data
     assert campaign_from_dict(data).spec_hash() == old.spec_hash()
-    # hashed exactly as before the key existed (threads and host_cell false left out)
+    # hashed exactly as before the key existed (threads, fireworks and host_cell false left out)
     data.pop("threads")
+    data.pop("fireworks")
     data["relax"].pop("host_cell")
     expected = hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     assert old.spec_hash() == expected
