@@ -63,6 +63,18 @@ INDEXES: tuple[tuple[str, ...], ...] = (
 )
 
 
+#: reasons of failures that were sianode's own bugs, fixed since (not the calculation's): such a
+#: document is computed again when it is asked for, its old reason kept in ``previous_reasons``
+#: ("does not fit RelaxOutput": a 3x3 stress of CHGNet, fixed in 0.3)
+BUG_REASONS: tuple[str, ...] = ("output does not fit RelaxOutput: stress_eV_A3",)
+
+
+def failed_by_a_bug(doc: Mapping[str, Any]) -> bool:
+    """Whether a failed document failed because of a sianode bug of :data:`BUG_REASONS`."""
+    reason = str(doc.get("reason") or "")
+    return doc.get("status") == FAILED and any(r in reason for r in BUG_REASONS)
+
+
 def _owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -228,15 +240,17 @@ class ResultStore:
                 except DuplicateKeyError:
                     continue
             status = doc.get("status")
-            if status == COMPLETED or (status == FAILED and not retry_failed):
+            if status == COMPLETED or (status == FAILED and not retry_failed and not failed_by_a_bug(doc)):
                 return doc
             if status == FAILED or (status == RUNNING and (doc.get("lease") or {}).get("expires", 0) < now):
+                update: dict[str, Any] = {
+                    "$set": {**claim_update, **{k: v for k, v in meta.items() if k in ("input", "calculator", "labels",
+                                                                                    "kind", "schema_version")}},
+                    "$inc": {"attempts": 1}, "$unset": {"output": "", "files": ""}}
+                if status == FAILED:  # the earlier reason is kept
+                    update["$push"] = {"previous_reasons": doc.get("reason")}
                 took = self.coll.find_one_and_update(
-                    {"_id": key, "status": status, "lease": doc.get("lease")},
-                    {"$set": {**claim_update, **{k: v for k, v in meta.items() if k in ("input", "calculator", "labels", "kind",
-                                                                                "schema_version")}},
-                     "$inc": {"attempts": 1}, "$unset": {"output": "", "files": ""}},
-                )
+                    {"_id": key, "status": status, "lease": doc.get("lease")}, update)
                 if took is not None:
                     if status == RUNNING:
                         log.warning("taking over calculation %s: its worker's lease expired", key[:12])

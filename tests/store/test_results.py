@@ -60,6 +60,26 @@ def test_failed_is_recorded_with_reason_and_no_number(store):
     assert retried["status"] == COMPLETED and calls == [1] and retried["attempts"] == 2
 
 
+def test_failure_from_a_fixed_sianode_bug_is_computed_again(store):
+    """A document failed by a bug of sianode (not by the calculation) is computed again when asked
+    for; a physics failure is not; the old reason is kept."""
+    bug = "relax output does not fit RelaxOutput: stress_eV_A3.0: Input should be a valid number"
+
+    def broken():
+        raise CalculationFailed(bug)
+
+    assert store.get_or_compute(_key(21), broken)["status"] == FAILED
+    calls = []
+    doc = store.get_or_compute(_key(21), lambda: calls.append(1) or {"energy_eV": 1.0})
+    assert doc["status"] == COMPLETED and calls == [1] and doc["previous_reasons"] == [bug]
+    def physics():
+        raise CalculationFailed("relaxation did not converge in 5 steps")
+
+    store.get_or_compute(_key(22), physics)
+    again = store.get_or_compute(_key(22), lambda: calls.append(2) or {"energy_eV": 1.0})
+    assert again["status"] == FAILED and calls == [1]
+
+
 def test_unexpected_exception_is_recorded_and_raised(store):
     def fn():
         raise ZeroDivisionError("boom")
