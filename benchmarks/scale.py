@@ -90,7 +90,7 @@ def shape_for(size: int) -> dict[str, Any]:
     return SHAPES["small"] if size <= 200 else SHAPES["medium"] if size <= 2000 else SHAPES["large"]
 
 
-def campaign_for(size: int, name: str) -> tuple[Any, int]:
+def campaign_for(size: int, name: str, fireworks: str = "auto") -> tuple[Any, int]:
     """A campaign spec of about ``size`` calculations and its planned number of calculations."""
     from sianode.workflows.plan import plan_campaign
     from sianode.workflows.spec import campaign_from_dict
@@ -100,7 +100,7 @@ def campaign_for(size: int, name: str) -> tuple[Any, int]:
     one = plan_campaign(campaign_from_dict({**BASE, **shape, "name": name, "dopants": pool[:1]}))
     per_dopant = calcs_of_plan(one) - 2
     n = max(1, min(len(pool), round((size - 2) / max(per_dopant, 1))))
-    spec = campaign_from_dict({**BASE, **shape, "name": name, "dopants": pool[:n]})
+    spec = campaign_from_dict({**BASE, **shape, "name": name, "dopants": pool[:n], "fireworks": fireworks})
     return spec, n * per_dopant + 2
 
 
@@ -122,10 +122,14 @@ def launch_runtime_s(home: Path, campaign: str) -> float:
 #: what is compared: workflow layout (:func:`sianode.workflows.flows.build_workflows`) and
 #: whether findAndModify is emulated on the embedded server (:mod:`sianode.store.atomic`)
 VARIANTS = {
-    "per-host": {"layout": "per-host", "find_and_modify": "emulated"},  # what sianode does now
-    "one+server": {"layout": "one", "find_and_modify": "server"},  # the baseline: sianode 0.2
-    "one": {"layout": "one", "find_and_modify": "emulated"},
-    "per-host+server": {"layout": "per-host", "find_and_modify": "server"},
+    # what sianode does now: a workflow per host, fireworks: auto (one Firework per host from 64 hosts on)
+    "per-host": {"layout": "per-host", "find_and_modify": "emulated", "fireworks": "auto"},
+    # the same with one Firework per calculation at every size
+    "per-calc": {"layout": "per-host", "find_and_modify": "emulated", "fireworks": "calculation"},
+    # the baseline: sianode 0.2 (one workflow, a Firework per calculation, the server's findAndModify)
+    "one+server": {"layout": "one", "find_and_modify": "server", "fireworks": "calculation"},
+    "one": {"layout": "one", "find_and_modify": "emulated", "fireworks": "calculation"},
+    "per-calc+server": {"layout": "per-host", "find_and_modify": "server", "fireworks": "calculation"},
 }
 
 
@@ -151,7 +155,7 @@ def run_one(size: int, workers: int, root: Path, variant: str = "per-host") -> d
         os.environ.pop(var, None)
     try:
         t_plan = time.perf_counter()
-        spec, planned = campaign_for(size, f"scale-{size}")
+        spec, planned = campaign_for(size, f"scale-{size}", setting["fireworks"])
         plan_s = time.perf_counter() - t_plan
         t0 = time.perf_counter()
         summary = run_campaign(spec, workers=workers, launch_dir=home / "launches", poll_s=0.5)
@@ -217,8 +221,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="approximate calculations per campaign")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="local workers per run")
     parser.add_argument("--variants", nargs="+", default=["per-host"], choices=sorted(VARIANTS),
-                        help="per-host: sianode now; one+server: the 0.2 baseline (one workflow, the server's "
-                             "findAndModify); one, per-host+server: each change alone")
+                        help="per-host: sianode now (fireworks: auto); per-calc: a Firework per calculation; "
+                             "one+server: the 0.2 baseline (one workflow, the server's findAndModify); one, "
+                             "per-calc+server: each change alone")
     parser.add_argument("--baseline", action="store_true",
                         help="also run one+server at every size up to --baseline-max")
     parser.add_argument("--baseline-max", type=int, default=1000, help="largest size run with the baseline")
