@@ -26,7 +26,7 @@ Usage::
     .venv/bin/python benchmarks/scale.py                        # 100, 1000, 5000; 1 and 2 workers
     .venv/bin/python benchmarks/scale.py --sizes 100 1000 --workers 2
     .venv/bin/python benchmarks/scale.py --sizes 100 --json scale.json
-    .venv/bin/python benchmarks/scale.py --sizes 100 1000 --baseline   # also 0.2's layout, same run
+    .venv/bin/python benchmarks/scale.py --sizes 100 1000 --baseline   # also the previous layout, same run
     .venv/bin/python benchmarks/scale.py --sizes 1000 --variants per-host one per-host+server one+server
 """
 
@@ -126,7 +126,7 @@ VARIANTS = {
     "per-host": {"layout": "per-host", "find_and_modify": "emulated", "fireworks": "auto"},
     # the same with one Firework per calculation at every size
     "per-calc": {"layout": "per-host", "find_and_modify": "emulated", "fireworks": "calculation"},
-    # the baseline: sianode 0.2 (one workflow, a Firework per calculation, the server's findAndModify)
+    # the baseline: the previous layout (one workflow, a Firework per calculation, the server's findAndModify)
     "one+server": {"layout": "one", "find_and_modify": "server", "fireworks": "calculation"},
     "one": {"layout": "one", "find_and_modify": "emulated", "fireworks": "calculation"},
     "per-calc+server": {"layout": "per-host", "find_and_modify": "server", "fireworks": "calculation"},
@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="local workers per run")
     parser.add_argument("--variants", nargs="+", default=["per-host"], choices=sorted(VARIANTS),
                         help="per-host: sianode now (fireworks: auto); per-calc: a Firework per calculation; "
-                             "one+server: the 0.2 baseline (one workflow, the server's findAndModify); one, "
+                             "one+server: the previous layout as the baseline (one workflow, the server's findAndModify); one, "
                              "per-calc+server: each change alone")
     parser.add_argument("--baseline", action="store_true",
                         help="also run one+server at every size up to --baseline-max")

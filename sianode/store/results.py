@@ -65,7 +65,7 @@ INDEXES: tuple[tuple[str, ...], ...] = (
 
 #: reasons of failures that were sianode's own bugs, fixed since (not the calculation's): such a
 #: document is computed again when it is asked for, its old reason kept in ``previous_reasons``
-#: ("does not fit RelaxOutput": a 3x3 stress of CHGNet, fixed in 0.3)
+#: ("does not fit RelaxOutput": a 3x3 stress of CHGNet, fixed 2026-12)
 BUG_REASONS: tuple[str, ...] = ("output does not fit RelaxOutput: stress_eV_A3",)
 
 

@@ -111,7 +111,7 @@ def build_workflows(spec: CampaignSpec, plan: CampaignPlan | None = None, *,
     nothing is computed twice and the lattice Firework only starts it early.
 
     ``one``: the same Fireworks in one workflow, hosts children of the lattice (the layout
-    of campaigns added before 0.3, which resume as they are).
+    of campaigns added before 2026-12, which resume as they are).
 
     Parameters
     ----------
