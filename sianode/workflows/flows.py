@@ -8,7 +8,10 @@ DAG (one Firework per calculation stage; one workflow per host, see :func:`build
                                                       +-----> hop_ik
 
 (``..>``: through the store, not a FireWorks link; each host's Fireworks are a workflow of
-their own.)
+their own.) With ``fireworks: host`` (``auto`` from :data:`AUTO_HOST_FIREWORKS` hosts on) a
+host, its insertions and its hops are ONE Firework (:class:`~sianode.workflows.tasks.HostWorkTask`)
+that runs the same stages in that order: the same calculations and content keys, far fewer
+FireWorks updates.
 
 * ``reference``: mu_Li of the calculator (role ``li_metal``).
 * ``lattice``: the calculator's own Si lattice constant; every host is built at it and
