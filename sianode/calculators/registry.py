@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 #: ``benchmarks/validate_all.py`` and the GPAW cross-check (README, "Calculators and how far
 #: to trust them"): Li's T->H->T barrier in pure Si 0.592 eV (DFT 0.58; GPAW at the same
 #: geometries 0.569) and E_H - E_T 0.590 eV (DFT 0.58), where 7net-0 (the default
-#: until 2026-12) gives 0.470 and 0.468, at 0.8x 7net-0's cost per call.
+#: until 2026-12) gives 0.470 and 0.468, at 0.93x 7net-0's cost per call.
 DEFAULT_CALCULATOR = "sevennet-mf0"
 
 #: SevenNet model names -> checkpoint path inside the ``sevenn`` wheel
