@@ -3,7 +3,10 @@
 Measured on SecantusDB 0.7.0b3 (``benchmarks/scale.py``, ``tests/store/test_atomic.py``): its
 ``findAndModify`` scans the whole collection whatever the filter (even ``{"_id": k}`` with
 the unique index): 3 ms per call with 200 documents, 29 ms with 3,000, 81 ms with 4,000,
-while ``update`` and ``find`` by an indexed field stay at 1-2 ms. FireWorks calls
+while ``update`` and ``find`` by an indexed field stay at 1-2 ms. Worse, the document it
+returns is not taken atomically with its write: 6 threads x 60 ``$inc`` through the server's
+``find_one_and_update`` got 204 distinct "before" values out of 360 (the counter itself
+reached 360), so FireWorks' id counters could hand out one Firework or launch id twice. FireWorks calls
 ``findAndModify`` on ``fireworks``, ``workflows`` and ``launches`` several times per
 Firework (check-out, state changes, the workflow lock), and the results store on
 ``calculations`` for its claims, so every Firework of a campaign of N cost O(N).
@@ -29,8 +32,8 @@ Only fields the update does not write may be from a moment slightly earlier (ano
 process's later write to them is ordered after this call). Anything this cannot say
 exactly (an update's upsert that inserts, positional paths ``$``, update operators other than
 those in :data:`OPERATORS`, a pipeline update, extra arguments, a dotted projection) is
-passed to the server's own ``findAndModify`` unchanged, as is a call still losing its
-race after :data:`RETRIES` rounds.
+passed to the server's own ``findAndModify`` unchanged. A call that loses the race reads
+again (with a growing random pause) until it wins; after :data:`RETRY_S` it raises.
 
 Used only where the server needs it (:func:`needs_atomic_emulation`: the server reports
 ``secantusVersion``); on MongoDB the collections are used as they are.
@@ -46,8 +49,9 @@ from typing import Any, Callable, Iterable, Mapping
 #: update operators whose written paths are the keys of their argument
 OPERATORS = frozenset({"$set", "$unset", "$inc", "$push", "$addToSet", "$pull", "$min", "$max", "$mul",
                        "$currentDate", "$setOnInsert"})
-#: rounds of read + conditional write before the call goes to the server's own findAndModify
-RETRIES = 16
+#: how long a call keeps losing races (read + conditional write, with backoff) before it gives up,
+#: seconds; it never falls back to the server's findAndModify, whose pre-images are not atomic
+RETRY_S = 120.0
 #: environment variable: ``server`` uses the server's findAndModify everywhere
 ENV = "SIANODE_FIND_AND_MODIFY"
 
@@ -213,7 +217,12 @@ class AtomicCollection:
 
         if not return_document and _project({}, projection) is None:  # e.g. a dotted projection
             return server()
-        for _ in range(RETRIES):
+        import random
+        import time
+
+        deadline = time.monotonic() + RETRY_S
+        pause = 0.001
+        while True:
             before = self._collection.find_one(filter, sort=sort)
             if before is None:
                 if not upsert:
@@ -230,9 +239,13 @@ class AtomicCollection:
             condition = {"_id": before["_id"]}
             condition.update({k: v for k, v in filter.items() if k != "_id" and k not in terms})
             condition.update(terms)
-            if write(condition).matched_count != 1:
-                continue  # another process changed it between the read and the write: read again
+            if write(condition).matched_count != 1:  # another process changed it in between: read again
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{self._collection.name}: find-and-modify lost the race to other writers "
+                                       f"for {RETRY_S:.0f} s (filter {dict(filter)!r})")
+                time.sleep(random.uniform(0, pause))
+                pause = min(pause * 2, 0.1)
+                continue
             if return_document:
                 return self._collection.find_one({"_id": before["_id"]}, projection)
             return _project(before, projection)
-        return server()

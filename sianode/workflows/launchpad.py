@@ -56,12 +56,13 @@ def campaign_launchpad(db: str | None = None) -> tuple[Any, Any]:
     return lp, target
 
 
-#: LaunchPad collections FireWorks calls findAndModify on, several times per Firework
-ATOMIC_COLLECTIONS = ("fireworks", "workflows", "launches")
+#: LaunchPad collections FireWorks calls findAndModify on: several times per Firework, and its id
+#: counters (``fw_id_assigner``: the server's own would hand out an id twice under concurrency)
+ATOMIC_COLLECTIONS = ("fireworks", "workflows", "launches", "fw_id_assigner")
 
 
 def atomic_launchpad(lp: Any) -> Any:
-    """``lp`` with its ``fireworks``, ``workflows`` and ``launches`` collections wrapped in
+    """``lp`` with its ``fireworks``, ``workflows``, ``launches`` and ``fw_id_assigner`` collections wrapped in
     :class:`~sianode.store.atomic.AtomicCollection` when the server needs it (SecantusDB: its
     findAndModify scans the collection, see :mod:`sianode.store.atomic`); returns ``lp``."""
     from sianode.store.atomic import atomic

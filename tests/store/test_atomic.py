@@ -71,13 +71,15 @@ def test_counter_never_hands_out_a_value_twice(db):
         for _ in range(k):
             got.append(coll.find_one_and_update({}, {"$inc": {"next_id": 1}})["next_id"])
 
-    threads = [threading.Thread(target=take, args=(40,)) for _ in range(4)]
+    # 6 x 60 racing increments: the server's own find_one_and_update handed out 204 distinct
+    # "before" values of 360 here (the counter reached 360): its pre-image is not atomic
+    threads = [threading.Thread(target=take, args=(60,)) for _ in range(6)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(got) == list(range(160))
-    assert coll.find_one({"_id": -1})["next_id"] == 160
+    assert sorted(got) == list(range(360))
+    assert coll.find_one({"_id": -1})["next_id"] == 360
 
 
 def test_one_lock_holder_among_racers(db):
@@ -122,7 +124,8 @@ def test_store_and_launchpad_use_it(store, db_uri):
     assert isinstance(store.coll, AtomicCollection)
     lp, _ = campaign_launchpad(db_uri)
     try:
-        assert all(isinstance(getattr(lp, n), AtomicCollection) for n in ("fireworks", "workflows", "launches"))
+        assert all(isinstance(getattr(lp, n), AtomicCollection)
+                   for n in ("fireworks", "workflows", "launches", "fw_id_assigner"))
     finally:
         lp.connection.close()
 
