@@ -44,6 +44,8 @@ Used only where the server needs it (:func:`needs_atomic_emulation`: the server 
 from __future__ import annotations
 
 import os
+import random
+import time
 from typing import Any, Callable, Iterable, Mapping
 
 #: update operators whose written paths are the keys of their argument
@@ -199,6 +201,7 @@ class AtomicCollection:
 
         if kwargs or any(str(k).startswith("$") for k in replacement):
             return server()
+
         def insert() -> Any:  # an upsert that finds nothing inserts the replacement (_id from the filter)
             doc = dict(replacement)
             if "_id" in filter and not isinstance(filter["_id"], Mapping):
@@ -217,9 +220,6 @@ class AtomicCollection:
 
         if not return_document and _project({}, projection) is None:  # e.g. a dotted projection
             return server()
-        import random
-        import time
-
         deadline = time.monotonic() + RETRY_S
         pause = 0.001
         while True:
