@@ -305,19 +305,17 @@ def compare(trend: DopantTrend) -> list[dict[str, Any]]:
 
 # ------------------------------------------------------------------ entry point
 def _choose_calculator(store: Any, calculator: str | None) -> str:
+    from sianode.analysis.docs import pick_calculator
+
     names = sorted({str(calculator_name(d)) for d in store.find(
         {"kind": schema.RELAX, "labels.role": schema.ROLE_HOST, "status": COMPLETED}, projection={"calculator": 1})})
-    if calculator is not None:
-        if calculator not in names:
-            raise InputError(f"no completed host of calculator {calculator!r} in the database; calculators with "
-                             f"hosts: {', '.join(names) or 'none'}")
-        return calculator
-    if not names:
-        raise InputError("no completed host in the database: run a campaign first (`sianode run campaign.yaml`)")
-    if len(names) > 1:
-        raise InputError(f"the database holds hosts of several calculators ({', '.join(names)}); choose one "
-                         "with --calculator")
-    return names[0]
+    return pick_calculator(
+        names, calculator,
+        unknown=lambda: (f"no completed host of calculator {calculator!r} in the database; calculators with "
+                         f"hosts: {', '.join(names) or 'none'}"),
+        empty=lambda: "no completed host in the database: run a campaign first (`sianode run campaign.yaml`)",
+        several=lambda: (f"the database holds hosts of several calculators ({', '.join(names)}); choose one "
+                         "with --calculator"))
 
 
 def concentration_trends(

@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -306,21 +306,42 @@ def _fmt_percents(values: Sequence[Any]) -> str:
     return ", ".join(f"{p:g}" for p in sorted({round(float(v), 6) for v in values if v is not None})) or "none"
 
 
-def choose_host_calculator(names: list[str], calculator: str | None, what: str) -> str:
-    """``calculator`` (which must be in ``names``), else the only name, else the default calculator
-    when present, else the first by name."""
+def pick_calculator(names: Sequence[str], calculator: str | None, *, unknown: Callable[[], str],
+                    empty: Callable[[], str] | None = None, several: Callable[[], str] | None = None,
+                    prefer_default: bool = False) -> str:
+    """The one calculator an analysis is for, out of the ``names`` the database holds.
+
+    ``calculator`` when given (it must be one of ``names``); else the only name; with several,
+    the default calculator when ``prefer_default`` and it is among them, else
+    :class:`InputError` with ``several()`` (or, when ``several`` is None, the first by name).
+    ``unknown``, ``empty``, ``several`` build the error messages, only when one is raised.
+    """
     if calculator is not None:
         if calculator not in names:
-            raise InputError(f"no {what} host computed with calculator {calculator!r}; "
-                             f"calculators with such hosts: {', '.join(names) or 'none'}")
+            raise InputError(unknown())
         return calculator
+    if not names:
+        raise InputError(empty() if empty is not None else "no calculator has results in the database")
     if len(names) == 1:
         return names[0]
     from sianode.calculators import DEFAULT_CALCULATOR
 
-    chosen = DEFAULT_CALCULATOR if DEFAULT_CALCULATOR in names else names[0]
-    logger.info("%s hosts of %s in the database; using %s (pass calculator= to choose)", what, ", ".join(names),
-                chosen)
+    if prefer_default and DEFAULT_CALCULATOR in names:
+        return DEFAULT_CALCULATOR
+    if several is not None:
+        raise InputError(several())
+    return sorted(names)[0]
+
+
+def choose_host_calculator(names: list[str], calculator: str | None, what: str) -> str:
+    """``calculator`` (which must be in ``names``), else the only name, else the default calculator
+    when present, else the first by name."""
+    chosen = pick_calculator(names, calculator, prefer_default=True,
+                             unknown=lambda: f"no {what} host computed with calculator {calculator!r}; "
+                                             f"calculators with such hosts: {', '.join(names) or 'none'}")
+    if calculator is None and len(names) > 1:
+        logger.info("%s hosts of %s in the database; using %s (pass calculator= to choose)", what,
+                    ", ".join(names), chosen)
     return chosen
 
 

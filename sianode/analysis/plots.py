@@ -430,21 +430,17 @@ def choose_calculator(store: Any, calculator: str | None, kind_filter: dict[str,
     InputError
         Several calculators and none chosen, or the chosen one has no such results.
     """
-    names = sorted({str(calculator_name(d)) for d in store.find(kind_filter, projection={"calculator": 1})})
-    if calculator is not None:
-        if calculator not in names:
-            raise InputError(f"no results of calculator {calculator!r} to plot; calculators in the database: "
-                             f"{', '.join(names) or 'none'}")
-        return calculator
-    if not names:
-        from sianode.analysis.docs import store_description
+    from sianode.analysis.docs import pick_calculator, store_description
 
-        raise InputError(f"no results in the database at {store_description(store)}; "
-                         "run `sianode run campaign.yaml` first")
-    if len(names) > 1:
-        raise InputError(f"the database holds results of several calculators ({', '.join(names)}); "
-                         "choose one with --calculator")
-    return names[0]
+    names = sorted({str(calculator_name(d)) for d in store.find(kind_filter, projection={"calculator": 1})})
+    return pick_calculator(
+        names, calculator,
+        unknown=lambda: (f"no results of calculator {calculator!r} to plot; calculators in the database: "
+                         f"{', '.join(names) or 'none'}"),
+        empty=lambda: (f"no results in the database at {store_description(store)}; "
+                       "run `sianode run campaign.yaml` first"),
+        several=lambda: (f"the database holds results of several calculators ({', '.join(names)}); "
+                         "choose one with --calculator"))
 
 
 def _trends(store: Any, what: str, options: dict[str, Any]) -> Trends:

@@ -366,22 +366,16 @@ def campaign_calculators(store: Any) -> list[str]:
 
 
 def _pick_calculator(store: Any, calculator: str | None) -> str:
-    from sianode.calculators.registry import DEFAULT_CALCULATOR
+    from sianode.analysis.docs import pick_calculator
 
     names = campaign_calculators(store)
-    if calculator is not None:
-        if calculator not in names:
-            raise InputError(f"calculator {calculator!r} has no completed insertion or NEB to check; "
-                             f"{store_contents(store)}")
-        return calculator
-    if not names:
-        raise InputError(f"nothing to crosscheck: {store_contents(store)}")
-    if len(names) == 1:
-        return names[0]
-    if DEFAULT_CALCULATOR in names:
-        return DEFAULT_CALCULATOR
-    raise InputError(f"the store holds campaigns of several calculators ({', '.join(names)}); "
-                     "pick one with --calculator")
+    return pick_calculator(
+        names, calculator, prefer_default=True,
+        unknown=lambda: (f"calculator {calculator!r} has no completed insertion or NEB to check; "
+                         f"{store_contents(store)}"),
+        empty=lambda: f"nothing to crosscheck: {store_contents(store)}",
+        several=lambda: (f"the store holds campaigns of several calculators ({', '.join(names)}); "
+                         "pick one with --calculator"))
 
 
 def _structure(doc: Mapping[str, Any], *names: str) -> dict[str, Any] | None:

@@ -53,3 +53,19 @@ def test_the_readers_take_the_filter(store, campaign):
     assert {d["key"] for d in fetch_documents(store, DocFilter(kind="host", status="completed"))} == \
         {campaign[k]["key"] for k in ("pure", "B", "P")}
     assert not barriers(store, DocFilter(calculator="other"))
+
+
+def test_pick_calculator_rules():
+    """One rule for every analysis that needs one calculator: the named one, the only one, the
+    default among several when asked, else an error (or the first by name)."""
+    from sianode.analysis.docs import pick_calculator
+    from sianode.calculators import DEFAULT_CALCULATOR
+
+    msgs = {"unknown": lambda: "unknown", "empty": lambda: "empty", "several": lambda: "several"}
+    assert pick_calculator(["a", "b"], "b", **msgs) == "b"
+    assert pick_calculator(["a"], None, **msgs) == "a"
+    for names, calculator, message in ((["a"], "z", "unknown"), ([], None, "empty"), (["a", "b"], None, "several")):
+        with pytest.raises(InputError, match=message):
+            pick_calculator(names, calculator, **msgs)
+    assert pick_calculator(["a", DEFAULT_CALCULATOR], None, prefer_default=True, **msgs) == DEFAULT_CALCULATOR
+    assert pick_calculator(["b", "a"], None, unknown=msgs["unknown"]) == "a"
