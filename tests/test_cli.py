@@ -6,18 +6,7 @@ import subprocess
 import sys
 
 import pytest
-
-
-def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from sianode.cli import main
-
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from tests.cli import run_cli as _cli
 
 
 @pytest.mark.parametrize(("argv", "needles"), [

@@ -7,18 +7,7 @@ import pytest
 
 from sianode.analysis import query, results
 from sianode.errors import InputError
-
-
-def run_cli(args, capsys):
-    from sianode.cli import main
-
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.cli import run_cli
 
 
 def test_results_columns_and_derived_values(store, campaign):

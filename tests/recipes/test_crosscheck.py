@@ -23,6 +23,7 @@ import pytest
 
 from sianode.errors import InputError
 from sianode.recipes import crosscheck as xc
+from tests.cli import run_cli
 
 RELAX = {"fmax": 0.5, "steps": 60, "host_cell": False}
 NEB = {"n_images": 3, "fmax": 1.0, "steps": 30}
@@ -86,18 +87,6 @@ def cstore(campaign_uri):
     store = open_store(campaign_uri)
     yield store
     store.db.client.close()
-
-
-def run_cli(args, capsys):
-    from sianode.cli import main
-
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _structure(doc, name):

@@ -14,24 +14,13 @@ import json
 import pytest
 
 from sianode.recipes import validate as val
+from tests.cli import run_cli
 
 #: loose settings so the lj-test calculations take a few seconds
 LOOSE = val.ValidationSettings(fmax=1.0, steps=40, neb_fmax=1.0, neb_steps=30, n_images=3, reference_fmax=0.5,
                                superposition_L=4, superposition_seeds=2)
 KEYS = {"check", "value", "reference", "unit", "tolerance", "passed", "citation", "status", "note", "sources"}
 GRID = val.GE_PERCENTS
-
-
-def run_cli(args, capsys):
-    from sianode.cli import main
-
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # ------------------------------------------------------------------ the Ge judge

@@ -7,6 +7,7 @@ import time
 
 import pytest
 import yaml
+from tests.cli import run_cli as _cli
 
 #: a demo-like campaign of our own: four dopants at 1/64 and 2/64, pure Si, every T site and hop
 CAMPAIGN = {
@@ -18,18 +19,6 @@ CAMPAIGN = {
 }
 
 HOST_KEYS = {"dopant", "percent", "supercell", "n_sites", "arrangement", "n_t_sites", "n_hops"}
-
-
-def _cli(argv, capsys):
-    from sianode.cli import main
-
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _snapshot(client):
